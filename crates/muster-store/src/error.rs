@@ -1,0 +1,44 @@
+//! Storage errors. Database details stay here and in logs; callers get a kind they can
+//! map to a status code.
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} `{id}` not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{message}")]
+    Conflict { field: &'static str, message: String },
+    #[error("invalid storage configuration: {0}")]
+    Config(String),
+    #[error("cannot connect to the database at `{url}`: {message}")]
+    Connect { url: String, message: String },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("stored credentials cannot be decrypted: {0}")]
+    Crypto(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        StoreError::NotFound { what, id: id.into() }
+    }
+}
+
+/// Whether an error is a unique-constraint violation, on either backend.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db_error) => {
+            let code = db_error.code();
+            let code = code.as_deref().unwrap_or("");
+            // PostgreSQL: unique_violation. SQLite: SQLITE_CONSTRAINT_UNIQUE and
+            // SQLITE_CONSTRAINT_PRIMARYKEY extended codes.
+            code == "23505" || code == "2067" || code == "1555"
+                || db_error.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

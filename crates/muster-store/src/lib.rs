@@ -1,0 +1,187 @@
+//! Muster's storage: one `Store` over SQLite (the default) or PostgreSQL.
+//!
+//! Both backends go through sqlx's `Any` driver with the same migrations and the same
+//! SQL (`$N` placeholders, portable column types). The few statements that differ per
+//! backend, such as claiming a queued job, live in this crate and nowhere else.
+
+mod crypto;
+mod entities;
+mod error;
+mod integrations;
+mod rows;
+mod snapshots;
+mod sync_runs;
+
+pub use crypto::{SecretKey, SecretKeyError};
+pub use entities::{EntityDetail, EntityFilter, EntityPage, RelatedEntity, StoredEntity};
+pub use error::StoreError;
+pub use snapshots::SnapshotSummary;
+pub use sync_runs::{SyncRun, SyncRunState};
+
+use muster_domain::TenantId;
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Name of the tenant created on first start.
+pub const DEFAULT_TENANT_NAME: &str = "default";
+
+/// Which database engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle to the database: cheap to clone, shared by the server, the CLI and workers.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    secret_key: SecretKey,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+impl Store {
+    /// Connects to `database_url` (`sqlite://…` or `postgres://…`), applies pending
+    /// migrations and makes sure the default tenant exists.
+    pub async fn connect(database_url: &str, secret_key: SecretKey) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+
+        let backend = if database_url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL `{}`: expected sqlite://PATH or postgres://…",
+                redact_url(database_url)
+            )));
+        };
+
+        let options = AnyConnectOptions::from_str(database_url).map_err(|error| {
+            StoreError::Config(format!(
+                "invalid database URL `{}`: {error}",
+                redact_url(database_url)
+            ))
+        })?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |connection, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|error| StoreError::Connect {
+                url: redact_url(database_url),
+                message: error.to_string(),
+            })?;
+
+        MIGRATOR.run(&pool).await.map_err(|error| StoreError::Migration(error.to_string()))?;
+
+        let store = Store {
+            pool,
+            backend,
+            secret_key,
+        };
+        store.ensure_default_tenant().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Returns the default tenant's id, creating the tenant if it does not exist yet.
+    pub async fn ensure_default_tenant(&self) -> Result<TenantId, StoreError> {
+        if let Some(id) = self.tenant_by_name(DEFAULT_TENANT_NAME).await? {
+            return Ok(id);
+        }
+
+        let id = TenantId::generate();
+        let now = muster_domain::format_timestamp(time::OffsetDateTime::now_utc());
+        let inserted = sqlx::query(
+            "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(DEFAULT_TENANT_NAME)
+        .bind(&now)
+        .execute(&self.pool)
+        .await?;
+
+        // A concurrent first start may have created it between the two statements.
+        if inserted.rows_affected() == 0 {
+            return self
+                .tenant_by_name(DEFAULT_TENANT_NAME)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("default tenant vanished".into()));
+        }
+        Ok(id)
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> Result<Option<TenantId>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(id,)| TenantId::from_string(id)))
+    }
+
+    /// Checks that the database answers, for health checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Hides the password in a database URL before it reaches a message or log.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact_url("postgres://muster:hunter2@db:5432/muster"),
+            "postgres://muster:***@db:5432/muster"
+        );
+        assert_eq!(redact_url("sqlite://./muster.db"), "sqlite://./muster.db");
+        assert_eq!(redact_url("postgres://db/muster"), "postgres://db/muster");
+    }
+}

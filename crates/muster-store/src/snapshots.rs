@@ -1,0 +1,203 @@
+//! Snapshots: the immutable result of a successful sync, written in one transaction.
+
+use crate::rows::now_timestamp;
+use crate::sync_runs::{SyncRun, SyncRunState};
+use crate::{Store, StoreError};
+use muster_domain::{EntityId, Inventory, IntegrationId, IntegrationStatus, SnapshotId};
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+
+/// Rows per multi-row INSERT. Keeps each statement well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound-parameter limits.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Message shown on an integration after a successful sync.
+pub const DATA_AVAILABLE: &str = "Data available";
+
+/// Counts of what a snapshot holds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SnapshotSummary {
+    pub id: SnapshotId,
+    pub integration_id: IntegrationId,
+    pub project: Option<String>,
+    pub entity_count: i64,
+    pub relation_count: i64,
+    pub warnings: Vec<String>,
+}
+
+impl Store {
+    /// Writes `inventory` as a new snapshot, makes it the integration's current one, marks
+    /// the run succeeded and the integration `Connected` — all in one transaction, so a
+    /// failure at any step leaves the previous snapshot current.
+    pub async fn complete_sync_run(&self, run: &SyncRun, inventory: &Inventory) -> Result<SnapshotSummary, StoreError> {
+        inventory.validate().map_err(StoreError::Corrupt)?;
+
+        let snapshot_id = SnapshotId::generate();
+        let now = now_timestamp();
+        let warnings = serde_json::to_string(&inventory.warnings).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let entity_count = i64::try_from(inventory.entities.len()).unwrap_or(i64::MAX);
+        let relation_count = i64::try_from(inventory.relations.len()).unwrap_or(i64::MAX);
+
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO snapshots (id, tenant_id, integration_id, sync_run_id, project, entity_count, relation_count, warnings, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(snapshot_id.as_str())
+        .bind(run.tenant_id.as_str())
+        .bind(run.integration_id.as_str())
+        .bind(run.id.as_str())
+        .bind(inventory.project.as_deref())
+        .bind(entity_count)
+        .bind(relation_count)
+        .bind(&warnings)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+
+        insert_entities(&mut tx, run, &snapshot_id, inventory).await?;
+        insert_relations(&mut tx, run, &snapshot_id, inventory).await?;
+
+        let stats = serde_json::json!({
+            "entities": entity_count,
+            "relations": relation_count,
+            "warnings": inventory.warnings.len(),
+        });
+        sqlx::query(
+            "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
+             WHERE tenant_id = $6 AND id = $7",
+        )
+        .bind(SyncRunState::Succeeded.as_str())
+        .bind(&now)
+        .bind(snapshot_id.as_str())
+        .bind(format!("{entity_count} entities, {relation_count} relations"))
+        .bind(stats.to_string())
+        .bind(run.tenant_id.as_str())
+        .bind(run.id.as_str())
+        .execute(&mut *tx)
+        .await?;
+
+        let updated = sqlx::query(
+            "UPDATE integrations SET current_snapshot_id = $1, status = $2, message = $3, last_sync_at = $4 \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(snapshot_id.as_str())
+        .bind(IntegrationStatus::Connected.as_str())
+        .bind(DATA_AVAILABLE)
+        .bind(&now)
+        .bind(run.tenant_id.as_str())
+        .bind(run.integration_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::not_found("integration", run.integration_id.as_str()));
+        }
+        tx.commit().await?;
+
+        Ok(SnapshotSummary {
+            id: snapshot_id,
+            integration_id: run.integration_id.clone(),
+            project: inventory.project.clone(),
+            entity_count,
+            relation_count,
+            warnings: inventory.warnings.clone(),
+        })
+    }
+}
+
+async fn insert_entities(
+    tx: &mut Transaction<'_, Any>,
+    run: &SyncRun,
+    snapshot_id: &SnapshotId,
+    inventory: &Inventory,
+) -> Result<(), StoreError> {
+    const COLUMNS: usize = 9;
+    for chunk in inventory.entities.chunks(ROWS_PER_INSERT) {
+        let sql = multi_row_insert(
+            "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) VALUES ",
+            COLUMNS,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for entity in chunk {
+            let id = EntityId::derive(&run.integration_id, entity.entity_type, &entity.source_id);
+            query = query
+                .bind(snapshot_id.as_str())
+                .bind(id.as_str().to_string())
+                .bind(run.tenant_id.as_str())
+                .bind(run.integration_id.as_str())
+                .bind(entity.entity_type.as_str())
+                .bind(entity.source_type.as_str())
+                .bind(entity.source_id.as_str())
+                .bind(entity.name.as_str())
+                .bind(entity.metadata.to_string());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_relations(
+    tx: &mut Transaction<'_, Any>,
+    run: &SyncRun,
+    snapshot_id: &SnapshotId,
+    inventory: &Inventory,
+) -> Result<(), StoreError> {
+    const COLUMNS: usize = 8;
+    for chunk in inventory.relations.chunks(ROWS_PER_INSERT) {
+        let sql = multi_row_insert(
+            "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) VALUES ",
+            COLUMNS,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for relation in chunk {
+            let parent = EntityId::derive(&run.integration_id, relation.parent.entity_type, &relation.parent.source_id);
+            let child = EntityId::derive(&run.integration_id, relation.child.entity_type, &relation.child.source_id);
+            query = query
+                .bind(snapshot_id.as_str())
+                .bind(parent.as_str().to_string())
+                .bind(child.as_str().to_string())
+                .bind(relation.project.as_str())
+                .bind(relation.privilege_name.as_str())
+                .bind(relation.privilege_value)
+                .bind(relation.connection_type.as_deref())
+                .bind(relation.metadata.to_string());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each.
+fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * columns * 5);
+    sql.push_str(prefix);
+    let mut next = 1;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&next.to_string());
+            next += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_numbered_across_rows() {
+        assert_eq!(multi_row_insert("V ", 2, 2), "V ($1, $2), ($3, $4)");
+    }
+}
