@@ -1,1 +1,65 @@
-//! placeholder
+//! Muster's application services, shared by the CLI and the HTTP server: settings,
+//! integration management, sync runs and the background worker that executes them.
+
+mod error;
+mod integrations;
+pub mod settings;
+mod sync;
+mod worker;
+
+pub use error::ServiceError;
+pub use settings::{Settings, SettingsError};
+pub use sync::SyncOutcome;
+pub use worker::{spawn_workers, WorkerHandle};
+
+pub use muster_aws::{ConnectorOptions, Progress, StaticCredentials};
+pub use muster_store::{
+    EntityDetail, EntityFilter, EntityPage, RelatedEntity, SnapshotSummary, Store, StoredEntity,
+    SyncRun, SyncRunState,
+};
+
+use muster_domain::TenantId;
+
+/// Maximum page size for entity and run listings.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The application: storage plus how to reach connected systems.
+#[derive(Clone, Debug)]
+pub struct Muster {
+    store: Store,
+    connector: ConnectorOptions,
+    default_tenant: TenantId,
+}
+
+impl Muster {
+    /// Opens the store described by `settings`, applying migrations.
+    pub async fn open(settings: &Settings) -> Result<Muster, ServiceError> {
+        let secret_key = settings.secret_key()?;
+        let store = Store::connect(&settings.database_url(), secret_key).await?;
+        Muster::with_store(store, ConnectorOptions::default()).await
+    }
+
+    /// Wraps an already connected store, e.g. in tests.
+    pub async fn with_store(store: Store, connector: ConnectorOptions) -> Result<Muster, ServiceError> {
+        let default_tenant = store.ensure_default_tenant().await?;
+        Ok(Muster {
+            store,
+            connector,
+            default_tenant,
+        })
+    }
+
+    /// Replaces how connectors reach AWS (endpoint, region, base credentials).
+    pub fn set_connector_options(&mut self, connector: ConnectorOptions) {
+        self.connector = connector;
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The tenant every request uses until sign-in and multi-tenancy arrive.
+    pub fn default_tenant(&self) -> &TenantId {
+        &self.default_tenant
+    }
+}

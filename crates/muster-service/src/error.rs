@@ -1,0 +1,48 @@
+//! Errors of the service layer, each with a stable code for the API and CLI.
+
+use muster_domain::ValidationErrors;
+use muster_store::StoreError;
+
+/// Why a service call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input: {0}")]
+    Validation(ValidationErrors),
+    #[error("{what} `{id}` not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{message}")]
+    Conflict { field: &'static str, message: String },
+    #[error("{0}")]
+    Settings(#[from] crate::SettingsError),
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+impl ServiceError {
+    /// Stable machine-readable code, e.g. `integration.not_found`.
+    pub fn code(&self) -> String {
+        match self {
+            ServiceError::Validation(_) => "request.invalid".into(),
+            ServiceError::NotFound { what, .. } => format!("{}.not_found", what.replace(' ', "_")),
+            ServiceError::Conflict { .. } => "request.conflict".into(),
+            ServiceError::Settings(_) => "settings.invalid".into(),
+            ServiceError::Store(_) => "storage.error".into(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { what, id } => ServiceError::NotFound { what, id },
+            StoreError::Conflict { field, message } => ServiceError::Conflict { field, message },
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ServiceError {
+    fn from(errors: ValidationErrors) -> Self {
+        ServiceError::Validation(errors)
+    }
+}

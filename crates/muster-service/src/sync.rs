@@ -1,0 +1,136 @@
+//! Sync execution: fetch from the connector, write the snapshot, record the outcome.
+//!
+//! The phases run in a fixed order (fetch → validate → write snapshot and make it current
+//! in one transaction). A failure at any phase marks the run failed and leaves the
+//! previous snapshot current.
+
+use crate::{Muster, Progress, ServiceError};
+use muster_domain::{App, IntegrationStatus, TenantId};
+use muster_store::{SnapshotSummary, SyncRun};
+use tracing::Instrument;
+
+/// How a sync run ended.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SyncOutcome {
+    pub run: SyncRun,
+    /// The new current snapshot when the run succeeded.
+    pub snapshot: Option<SnapshotSummary>,
+}
+
+impl SyncOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.snapshot.is_some()
+    }
+}
+
+impl Muster {
+    /// Queues a sync for the background worker and returns the queued (or already active)
+    /// run.
+    pub async fn request_sync(&self, tenant: &TenantId, id_or_name: &str, trigger: &str) -> Result<SyncRun, ServiceError> {
+        let integration = self.store.find_integration(tenant, id_or_name).await?;
+        let run = self.store.queue_sync_run(tenant, &integration.id, trigger).await?;
+        tracing::info!(integration_id = %integration.id, run_id = %run.id, trigger, "sync queued");
+        Ok(run)
+    }
+
+    /// Runs a sync in this process and waits for it, reporting progress as it goes.
+    pub async fn sync_now(
+        &self,
+        tenant: &TenantId,
+        id_or_name: &str,
+        trigger: &str,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SyncOutcome, ServiceError> {
+        let integration = self.store.find_integration(tenant, id_or_name).await?;
+        let run = self
+            .store
+            .start_sync_run(tenant, &integration.id, trigger, &worker_name())
+            .await?;
+        self.execute_sync_run(run, progress).await
+    }
+
+    /// Executes a run already marked `running`, recording success or failure on it.
+    pub async fn execute_sync_run(
+        &self,
+        run: SyncRun,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SyncOutcome, ServiceError> {
+        let span = tracing::info_span!("sync", integration_id = %run.integration_id, run_id = %run.id);
+        self.execute_in_span(run, progress).instrument(span).await
+    }
+
+    async fn execute_in_span(
+        &self,
+        run: SyncRun,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SyncOutcome, ServiceError> {
+        tracing::info!("sync started");
+        let tenant = run.tenant_id.clone();
+        let integration = self.store.integration(&tenant, &run.integration_id).await?;
+
+        let credentials = match self.store.integration_credentials(&tenant, &integration.id).await {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                let message = format!("Cannot read the stored credentials: {error}");
+                return self
+                    .record_failure(run, IntegrationStatus::SyncFailed, "sync.credentials_unreadable", &message)
+                    .await;
+            }
+        };
+
+        let extracted = match integration.app {
+            App::Aws => muster_aws::extract_account(&credentials, &self.connector, progress).await,
+        };
+        let inventory = match extracted {
+            Ok(inventory) => inventory,
+            Err(error) => {
+                return self.record_failure(run, error.status, &error.code, &error.message).await;
+            }
+        };
+
+        match self.store.complete_sync_run(&run, &inventory).await {
+            Ok(snapshot) => {
+                tracing::info!(
+                    snapshot_id = %snapshot.id,
+                    entities = snapshot.entity_count,
+                    relations = snapshot.relation_count,
+                    warnings = snapshot.warnings.len(),
+                    "sync succeeded"
+                );
+                let run = self.store.sync_run(&tenant, &run.id).await?;
+                Ok(SyncOutcome {
+                    run,
+                    snapshot: Some(snapshot),
+                })
+            }
+            Err(error) => {
+                let message = format!("Saving the snapshot failed: {error}");
+                self.record_failure(run, IntegrationStatus::SyncFailed, "sync.store_failed", &message)
+                    .await
+            }
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        run: SyncRun,
+        status: IntegrationStatus,
+        code: &str,
+        message: &str,
+    ) -> Result<SyncOutcome, ServiceError> {
+        tracing::warn!(code, message, "sync failed; the previous snapshot stays current");
+        self.store.fail_sync_run(&run, status, code, message).await?;
+        let run = self.store.sync_run(&run.tenant_id, &run.id).await?;
+        Ok(SyncOutcome { run, snapshot: None })
+    }
+}
+
+/// Names this process in run records: `host:pid`.
+pub(crate) fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
