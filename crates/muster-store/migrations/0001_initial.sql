@@ -1,5 +1,5 @@
 -- Muster's initial schema. The same SQL runs on SQLite and PostgreSQL, so it uses only
--- TEXT, BIGINT and BOOLEAN columns; timestamps are RFC 3339 strings in UTC and JSON
+-- TEXT and BIGINT columns; timestamps are RFC 3339 strings in UTC and JSON
 -- documents are TEXT.
 
 CREATE TABLE tenants (
@@ -86,7 +86,8 @@ CREATE TABLE relations (
     child_id TEXT NOT NULL,
     project TEXT NOT NULL,
     privilege_name TEXT NOT NULL,
-    privilege_value BOOLEAN NOT NULL,
+    -- 1 grants the privilege, 0 is an explicit deny.
+    privilege_value BIGINT NOT NULL,
     connection_type TEXT,
     metadata TEXT NOT NULL
 );

@@ -198,7 +198,7 @@ fn related_from_row(row: &AnyRow) -> Result<RelatedEntity, StoreError> {
         name: row.try_get("name")?,
         project: row.try_get("project")?,
         privilege_name: row.try_get("privilege_name")?,
-        privilege_value: row.try_get("privilege_value")?,
+        privilege_value: row.try_get::<i64, _>("privilege_value")? != 0,
         connection_type: row.try_get("connection_type")?,
         metadata: parse_json(&metadata)?,
     })

@@ -200,6 +200,18 @@ impl Store {
         Ok(())
     }
 
+    /// Returns the stored ciphertext as it is on disk, so tests can check that no secret
+    /// is kept in clear.
+    #[doc(hidden)]
+    pub async fn raw_credentials_for_test(&self, id: &IntegrationId) -> Result<String, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT credentials_ciphertext FROM integrations WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(sealed,)| sealed).unwrap_or_default())
+    }
+
     fn seal_credentials(&self, credentials: &AwsCredentials) -> Result<String, StoreError> {
         let plaintext = serde_json::to_vec(credentials).map_err(|error| StoreError::Crypto(error.to_string()))?;
         self.secret_key.seal(&plaintext).map_err(StoreError::Crypto)

@@ -160,7 +160,7 @@ async fn insert_relations(
                 .bind(child.as_str().to_string())
                 .bind(relation.project.as_str())
                 .bind(relation.privilege_name.as_str())
-                .bind(relation.privilege_value)
+                .bind(i64::from(relation.privilege_value))
                 .bind(relation.connection_type.as_deref())
                 .bind(relation.metadata.to_string());
         }
