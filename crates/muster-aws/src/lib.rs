@@ -1,7 +1,20 @@
 //! AWS connector: reads one account's IAM inventory into Muster entities and relations.
 //!
-//! INTERFACE STUB: the public items below are the contract with `muster-service`; the
-//! implementation fills them in.
+//! [`extract_account`] signs in (assuming a role when the integration names one), reads
+//! `sts:GetCallerIdentity`, every page of `iam:GetAccountAuthorizationDetails`, the
+//! credential report and the per-user access key and MFA facts, and maps them to an
+//! [`Inventory`]. `client` sets up the SDK, `fetch` makes the calls, `retry` retries the
+//! throttled ones, `map` builds entities and relations, and `error` writes the messages.
+
+// Tests may unwrap: a panic there is a failed test, not a crashed server.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod client;
+mod error;
+mod extract;
+mod fetch;
+mod map;
+mod retry;
 
 use muster_domain::{AwsCredentials, IntegrationStatus, Inventory};
 
@@ -54,14 +67,15 @@ pub struct SyncError {
 }
 
 /// Reads the account the credentials lead to.
+///
+/// A failure to sign in, to identify the caller or to read the authorization details
+/// ends the sync with a [`SyncError`]. Later problems (no credential report, a policy
+/// that cannot be read, a per-user call that fails) are listed in
+/// [`Inventory::warnings`] and the sync completes.
 pub async fn extract_account(
-    _credentials: &AwsCredentials,
-    _options: &ConnectorOptions,
-    _progress: &(dyn Fn(Progress) + Send + Sync),
+    credentials: &AwsCredentials,
+    options: &ConnectorOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Inventory, SyncError> {
-    Err(SyncError {
-        status: IntegrationStatus::SyncFailed,
-        code: "aws.not_implemented".into(),
-        message: "AWS extraction is not implemented yet".into(),
-    })
+    extract::extract_account(credentials, options, progress).await
 }

@@ -1,0 +1,385 @@
+//! Turns failed AWS calls into [`SyncError`]s that name the call, the AWS error code and
+//! what a person can do about it.
+//!
+//! Messages never contain a secret: AWS error text is quoted only for codes whose text
+//! is known to hold none, and access key ids are never repeated.
+
+use crate::SyncError;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use muster_domain::IntegrationStatus;
+use std::error::Error as StdError;
+
+/// The IAM call whose denial means the credentials cannot read the account at all.
+pub(crate) const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
+pub(crate) const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// Facts known when a call fails, used to write the fix into the message.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ErrorContext {
+    /// The URL the call went to, e.g. `https://iam.amazonaws.com` or the emulator's.
+    pub endpoint: String,
+    /// The principal making the call, from `sts:GetCallerIdentity`, once known.
+    pub caller_arn: Option<String>,
+    /// The role being assumed, for `sts:AssumeRole` failures.
+    pub role_arn: Option<String>,
+}
+
+/// The failure of one call, reduced to what the message needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CallFailure {
+    /// AWS returned an error code.
+    Service {
+        code: String,
+        message: Option<String>,
+        http_status: u16,
+    },
+    /// No AWS credentials could be found or loaded.
+    MissingCredentials { cause: String },
+    /// The connection failed or timed out.
+    Unreachable { cause: String },
+    /// The response could not be parsed.
+    InvalidResponse { cause: String },
+    /// The request could not be built or sent for another reason.
+    Other { cause: String },
+}
+
+impl CallFailure {
+    pub(crate) fn from_sdk<E>(error: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+    {
+        match error {
+            SdkError::ServiceError(context) => CallFailure::Service {
+                code: context.err().code().unwrap_or("Unknown").to_string(),
+                message: context.err().message().map(str::to_string),
+                http_status: context.raw().status().as_u16(),
+            },
+            SdkError::TimeoutError(_) => CallFailure::Unreachable {
+                cause: "the request timed out".into(),
+            },
+            SdkError::DispatchFailure(failure) => {
+                if let Some(credentials) = find_source::<CredentialsError>(error) {
+                    CallFailure::MissingCredentials {
+                        cause: innermost_cause(credentials),
+                    }
+                } else if failure.is_timeout() {
+                    CallFailure::Unreachable {
+                        cause: "the connection timed out".into(),
+                    }
+                } else if failure.is_io() {
+                    CallFailure::Unreachable {
+                        cause: innermost_cause(error),
+                    }
+                } else {
+                    CallFailure::Other {
+                        cause: innermost_cause(error),
+                    }
+                }
+            }
+            SdkError::ResponseError(_) => CallFailure::InvalidResponse {
+                cause: innermost_cause(error),
+            },
+            _ => CallFailure::Other {
+                cause: innermost_cause(error),
+            },
+        }
+    }
+
+    /// Returns the AWS error code, when AWS returned one.
+    pub(crate) fn code(&self) -> Option<&str> {
+        match self {
+            CallFailure::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_access_denied(&self) -> bool {
+        self.code().is_some_and(is_access_denied_code)
+    }
+
+    /// Describes the failure in a few words for warnings: `AccessDenied (HTTP 403)` or
+    /// the cause.
+    pub(crate) fn summary(&self) -> String {
+        match self {
+            CallFailure::Service {
+                code, http_status, ..
+            } => format!("{code} (HTTP {http_status})"),
+            CallFailure::MissingCredentials { cause }
+            | CallFailure::Unreachable { cause }
+            | CallFailure::InvalidResponse { cause }
+            | CallFailure::Other { cause } => cause.clone(),
+        }
+    }
+}
+
+fn is_access_denied_code(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+    )
+}
+
+/// Builds the error shown to a person when `action` (e.g. `iam:ListAccessKeys`) failed.
+pub(crate) fn sync_error(action: &str, failure: &CallFailure, context: &ErrorContext) -> SyncError {
+    match failure {
+        CallFailure::Service { code, message, .. } => {
+            service_error(action, code, message.as_deref(), context)
+        }
+        CallFailure::MissingCredentials { cause } => SyncError {
+            status: IntegrationStatus::InvalidCredentials,
+            code: "aws.missing_credentials".into(),
+            message: format!(
+                "no AWS credentials for {action}: {cause}; give Muster's host credentials \
+                 through the standard AWS credential chain (environment variables, shared \
+                 config files or an instance role)"
+            ),
+        },
+        CallFailure::Unreachable { cause } => SyncError {
+            status: IntegrationStatus::Unreachable,
+            code: "aws.unreachable".into(),
+            message: format!(
+                "could not reach {} for {action}: {cause}; check the endpoint URL and that \
+                 Muster's host can connect to it",
+                context.endpoint
+            ),
+        },
+        CallFailure::InvalidResponse { cause } => SyncError {
+            status: IntegrationStatus::SyncFailed,
+            code: "aws.invalid_response".into(),
+            message: format!(
+                "{action} returned a response from {} that could not be read: {cause}",
+                context.endpoint
+            ),
+        },
+        CallFailure::Other { cause } => SyncError {
+            status: IntegrationStatus::SyncFailed,
+            code: "aws.request_failed".into(),
+            message: format!("{action} failed before AWS responded: {cause}"),
+        },
+    }
+}
+
+fn service_error(
+    action: &str,
+    code: &str,
+    aws_message: Option<&str>,
+    context: &ErrorContext,
+) -> SyncError {
+    let caller = context
+        .caller_arn
+        .as_deref()
+        .map(describe_principal)
+        .unwrap_or_else(|| "the principal Muster signs in as".into());
+
+    if is_access_denied_code(code) {
+        let fix = if action == ASSUME_ROLE {
+            let role = context.role_arn.as_deref().unwrap_or("the role");
+            return SyncError {
+                status: IntegrationStatus::AccessDenied,
+                code: "aws.access_denied".into(),
+                message: format!(
+                    "{code} on {ASSUME_ROLE} for {role}: check that the role's trust policy \
+                     allows {caller} and that the external ID matches"
+                ),
+            };
+        } else if action.starts_with("iam:") {
+            format!("attach the AWS managed policy IAMReadOnlyAccess to {caller}")
+        } else {
+            format!("allow {action} for {caller}")
+        };
+        return SyncError {
+            status: IntegrationStatus::AccessDenied,
+            code: "aws.access_denied".into(),
+            message: format!("{code} on {action}: {fix}"),
+        };
+    }
+
+    let (status, stable_code, explanation) = match code {
+        "InvalidClientTokenId" | "UnrecognizedClientException" => (
+            IntegrationStatus::InvalidCredentials,
+            "aws.invalid_credentials",
+            "the access key id is not recognised; check that the key exists, is active and \
+             belongs to the account"
+                .to_string(),
+        ),
+        "SignatureDoesNotMatch" => (
+            IntegrationStatus::InvalidCredentials,
+            "aws.invalid_credentials",
+            "the secret access key is wrong; enter the secret that belongs to this access key id"
+                .to_string(),
+        ),
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => (
+            IntegrationStatus::InvalidCredentials,
+            "aws.expired_credentials",
+            "the session token has expired; refresh the credentials of Muster's host".to_string(),
+        ),
+        "InvalidToken" | "IncompleteSignature" | "MissingAuthenticationToken" => (
+            IntegrationStatus::InvalidCredentials,
+            "aws.invalid_credentials",
+            "the request's credentials are incomplete or malformed".to_string(),
+        ),
+        "RegionDisabledException" | "OptInRequired" => (
+            IntegrationStatus::SyncFailed,
+            "aws.region_disabled",
+            "STS is not activated in the configured region; activate it in the account or \
+             choose another region"
+                .to_string(),
+        ),
+        "ValidationError" if action == ASSUME_ROLE => (
+            IntegrationStatus::SyncFailed,
+            "aws.invalid_request",
+            format!(
+                "AWS rejected the request ({}); the session duration may exceed the role's \
+                 maximum session duration",
+                aws_message.unwrap_or("no details")
+            ),
+        ),
+        code if crate::retry::retry_code_is_throttling(code) => (
+            IntegrationStatus::SyncFailed,
+            "aws.throttled",
+            "AWS kept throttling the call after every retry; run the sync again later".to_string(),
+        ),
+        _ => (
+            IntegrationStatus::SyncFailed,
+            "aws.error",
+            aws_message
+                .map(|text| format!("AWS said: {text}"))
+                .unwrap_or_else(|| "AWS gave no details".into()),
+        ),
+    };
+    SyncError {
+        status,
+        code: stable_code.into(),
+        message: format!("{code} on {action}: {explanation}"),
+    }
+}
+
+/// Names a principal the way its owner knows it: an assumed-role session becomes its role.
+pub(crate) fn describe_principal(arn: &str) -> String {
+    // arn:aws:sts::123456789012:assumed-role/RoleName/session
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("sts"), _, Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return arn.to_string();
+    };
+    match resource.split('/').collect::<Vec<_>>().as_slice() {
+        ["assumed-role", role, ..] => {
+            format!("the role arn:{partition}:iam::{account}:role/{role} (session {arn})")
+        }
+        _ => arn.to_string(),
+    }
+}
+
+fn find_source<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// Returns the deepest error in the chain, which names the concrete cause
+/// (e.g. `Connection refused (os error 111)`).
+fn innermost_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(code: &str) -> CallFailure {
+        CallFailure::Service {
+            code: code.into(),
+            message: Some("details".into()),
+            http_status: 403,
+        }
+    }
+
+    fn context() -> ErrorContext {
+        ErrorContext {
+            endpoint: "http://127.0.0.1:5000".into(),
+            caller_arn: Some("arn:aws:iam::123456789012:user/reader".into()),
+            role_arn: Some("arn:aws:iam::123456789012:role/audit".into()),
+        }
+    }
+
+    #[test]
+    fn access_denied_on_gaad_names_fix() {
+        let error = sync_error(
+            GET_ACCOUNT_AUTHORIZATION_DETAILS,
+            &service("AccessDenied"),
+            &context(),
+        );
+        assert_eq!(error.status, IntegrationStatus::AccessDenied);
+        assert_eq!(error.code, "aws.access_denied");
+        assert_eq!(
+            error.message,
+            "AccessDenied on iam:GetAccountAuthorizationDetails: attach the AWS managed policy \
+             IAMReadOnlyAccess to arn:aws:iam::123456789012:user/reader"
+        );
+    }
+
+    #[test]
+    fn access_denied_on_assume_role_names_role() {
+        let error = sync_error(ASSUME_ROLE, &service("AccessDenied"), &context());
+        assert_eq!(error.status, IntegrationStatus::AccessDenied);
+        assert!(error.message.starts_with(
+            "AccessDenied on sts:AssumeRole for arn:aws:iam::123456789012:role/audit: check \
+             that the role's trust policy allows arn:aws:iam::123456789012:user/reader"
+        ));
+        assert!(error.message.ends_with("the external ID matches"));
+    }
+
+    #[test]
+    fn credential_codes_are_invalid_credentials() {
+        for (code, phrase) in [
+            ("InvalidClientTokenId", "access key id is not recognised"),
+            ("SignatureDoesNotMatch", "secret access key is wrong"),
+        ] {
+            let error = sync_error("sts:GetCallerIdentity", &service(code), &context());
+            assert_eq!(error.status, IntegrationStatus::InvalidCredentials, "{code}");
+            assert!(error.message.starts_with(&format!("{code} on sts:GetCallerIdentity: ")));
+            assert!(error.message.contains(phrase), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn unreachable_names_endpoint() {
+        let failure = CallFailure::Unreachable {
+            cause: "Connection refused (os error 111)".into(),
+        };
+        let error = sync_error("sts:GetCallerIdentity", &failure, &context());
+        assert_eq!(error.status, IntegrationStatus::Unreachable);
+        assert!(error.message.contains("http://127.0.0.1:5000"));
+        assert!(error.message.contains("Connection refused"));
+    }
+
+    #[test]
+    fn assumed_role_session_named_by_role() {
+        assert_eq!(
+            describe_principal("arn:aws:sts::123456789012:assumed-role/audit/muster-sync"),
+            "the role arn:aws:iam::123456789012:role/audit \
+             (session arn:aws:sts::123456789012:assumed-role/audit/muster-sync)"
+        );
+        assert_eq!(
+            describe_principal("arn:aws:iam::123456789012:user/reader"),
+            "arn:aws:iam::123456789012:user/reader"
+        );
+    }
+}
