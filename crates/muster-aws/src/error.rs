@@ -52,8 +52,13 @@ impl CallFailure {
     {
         match error {
             SdkError::ServiceError(context) => CallFailure::Service {
-                code: context.err().code().unwrap_or("Unknown").to_string(),
-                message: context.err().message().map(str::to_string),
+                code: service_error_code(context.err(), context.raw())
+                    .unwrap_or_else(|| "Unknown".to_string()),
+                message: context
+                    .err()
+                    .message()
+                    .map(str::to_string)
+                    .or_else(|| raw_xml_field(context.raw(), "Message")),
                 http_status: context.raw().status().as_u16(),
             },
             SdkError::TimeoutError(_) => CallFailure::Unreachable {
@@ -112,6 +117,38 @@ impl CallFailure {
             | CallFailure::Other { cause } => cause.clone(),
         }
     }
+}
+
+/// Returns the AWS error code of a service error. When the SDK found none, the code is
+/// read from the `x-amzn-ErrorType` header or the first `<Code>` element of the body:
+/// moto 5.2.1 sends its signature and authorization errors as
+/// `<ErrorResponse><Errors><Error>`, which the SDK's query-protocol parser does not read.
+pub(crate) fn service_error_code<E: ProvideErrorMetadata>(
+    error: &E,
+    response: &HttpResponse,
+) -> Option<String> {
+    if let Some(code) = error.code() {
+        return Some(code.to_string());
+    }
+    let header = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|value| value.split(':').next())
+        .map(str::trim)
+        .filter(|value| !value.is_empty() && *value != "UnknownError");
+    header
+        .map(str::to_string)
+        .or_else(|| raw_xml_field(response, "Code"))
+}
+
+/// Reads the text of the first `<name>` element of a buffered XML response body.
+fn raw_xml_field(response: &HttpResponse, name: &str) -> Option<String> {
+    let body = std::str::from_utf8(response.body().bytes()?).ok()?;
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    let text = body[start..end].trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 fn is_access_denied_code(code: &str) -> bool {
@@ -300,8 +337,51 @@ fn innermost_cause(error: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use aws_sdk_iam::operation::list_users::ListUsersError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// Builds the SDK error of a response with `status` and `body`, with the code the SDK
+    /// parser found (`None` when it found none).
+    pub(crate) fn sdk_error(
+        parsed_code: Option<&str>,
+        status: u16,
+        body: &'static str,
+    ) -> SdkError<ListUsersError, HttpResponse> {
+        let mut metadata = ErrorMetadata::builder();
+        if let Some(code) = parsed_code {
+            metadata = metadata.code(code);
+        }
+        let response = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+        SdkError::service_error(ListUsersError::generic(metadata.build()), response)
+    }
+
+    #[test]
+    fn code_read_from_wrapped_error_body() {
+        let error = sdk_error(
+            None,
+            403,
+            "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>\
+             <Message>signature mismatch</Message></Error></Errors></ErrorResponse>",
+        );
+        assert_eq!(
+            CallFailure::from_sdk(&error),
+            CallFailure::Service {
+                code: "SignatureDoesNotMatch".into(),
+                message: Some("signature mismatch".into()),
+                http_status: 403,
+            }
+        );
+    }
+
+    #[test]
+    fn parsed_code_wins_over_body() {
+        let error = sdk_error(Some("AccessDenied"), 403, "<Code>Other</Code>");
+        assert_eq!(CallFailure::from_sdk(&error).code(), Some("AccessDenied"));
+    }
 
     fn service(code: &str) -> CallFailure {
         CallFailure::Service {

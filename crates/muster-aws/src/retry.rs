@@ -5,6 +5,7 @@
 //! and every attempt is logged. Delays grow exponentially with full jitter: attempt `n`
 //! waits a random time between zero and `min(max_delay, base_delay * 2^(n-1))`.
 
+use crate::error::service_error_code;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use rand::Rng;
@@ -79,7 +80,8 @@ pub(crate) fn retry_reason<E: ProvideErrorMetadata>(
 ) -> Option<RetryReason> {
     match error {
         SdkError::ServiceError(context) => {
-            let code = context.err().code().unwrap_or_default();
+            let code = service_error_code(context.err(), context.raw()).unwrap_or_default();
+            let code = code.as_str();
             let status = context.raw().status().as_u16();
             if retry_code_is_throttling(code) || status == 429 {
                 Some(RetryReason::Throttled)
@@ -147,6 +149,70 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::tests::sdk_error;
+
+    #[test]
+    fn throttling_codes_and_statuses_retried() {
+        let cases = [
+            (Some("Throttling"), 400, "", Some(RetryReason::Throttled)),
+            (Some("ThrottlingException"), 400, "", Some(RetryReason::Throttled)),
+            (Some("RequestLimitExceeded"), 400, "", Some(RetryReason::Throttled)),
+            (None, 400, "<Error><Code>Throttling</Code></Error>", Some(RetryReason::Throttled)),
+            (None, 429, "", Some(RetryReason::Throttled)),
+            (None, 503, "", Some(RetryReason::Throttled)),
+            (Some("InternalFailure"), 500, "", Some(RetryReason::Transient)),
+            (None, 502, "", Some(RetryReason::Transient)),
+            (Some("AccessDenied"), 403, "", None),
+            (Some("ValidationError"), 400, "", None),
+        ];
+        for (code, status, body, expected) in cases {
+            let error = sdk_error(code, status, body);
+            assert_eq!(retry_reason(&error), expected, "{code:?} HTTP {status}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_call_retried_until_success() {
+        let policy = RetryPolicy::default();
+        let mut calls = 0;
+        let result: Result<u32, _> = send_with_retry("iam:ListUsers", &policy, || {
+            calls += 1;
+            let outcome = if calls < 4 {
+                Err(sdk_error(Some("Throttling"), 400, ""))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_at_max_attempts() {
+        let policy = RetryPolicy::default();
+        let mut calls = 0;
+        let result: Result<(), _> = send_with_retry("iam:ListUsers", &policy, || {
+            calls += 1;
+            async { Err(sdk_error(Some("Throttling"), 400, "")) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls, policy.throttled_max_attempts);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn final_errors_not_retried() {
+        let policy = RetryPolicy::default();
+        let mut calls = 0;
+        let result: Result<(), _> = send_with_retry("iam:ListUsers", &policy, || {
+            calls += 1;
+            async { Err(sdk_error(Some("AccessDenied"), 403, "")) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls, 1);
+    }
 
     #[test]
     fn delay_stays_under_exponential_ceiling() {
