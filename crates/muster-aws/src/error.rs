@@ -1,8 +1,9 @@
 //! Turns failed AWS calls into [`SyncError`]s that name the call, the AWS error code and
 //! what a person can do about it.
 //!
-//! Messages never contain a secret: AWS error text is quoted only for codes whose text
-//! is known to hold none, and access key ids are never repeated.
+//! The messages written here never include an access key id, a secret or a session
+//! token. AWS's own error text is quoted only for codes without a written explanation,
+//! and it may name the caller's ARN.
 
 use crate::SyncError;
 use aws_credential_types::provider::error::CredentialsError;

@@ -129,7 +129,7 @@ pub(crate) async fn fetch_credential_report(
 }
 
 fn unavailable(action: &str, failure: &CallFailure) -> ReportUnavailable {
-    ReportUnavailable(format!("{action} failed: {}", failure.summary()))
+    ReportUnavailable(format!("{action} failed with {}", failure.summary()))
 }
 
 /// Parses the report's CSV, whose columns IAM documents by name (their order may change).

@@ -32,7 +32,7 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A command with an environment that cannot reach real AWS.
+/// Builds a command whose environment cannot reach real AWS.
 fn isolated_command(program: &str) -> Command {
     let mut command = Command::new(program);
     command
@@ -186,7 +186,7 @@ impl Account {
             .to_string()
     }
 
-    /// The user's first access key as connector credentials.
+    /// Returns the user's first access key as connector credentials.
     pub fn user_key(&self, user: &str) -> StaticCredentials {
         let key = &self.0["access_keys"][user][0];
         StaticCredentials {
@@ -230,7 +230,8 @@ impl FaultProxy {
         }
     }
 
-    /// The proxy's counters: requests and injected errors per action, GAAD pages served.
+    /// Fetches the proxy's counters: requests and injected errors per action, GAAD pages
+    /// served.
     pub fn stats(&self) -> Value {
         let (status, body) = http("GET", &format!("{}/_fault_proxy/stats", self.endpoint), "")
             .expect("stats request failed");
