@@ -27,7 +27,11 @@ pub(crate) struct AwsClients {
 /// Picks the region: the option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else
 /// us-east-1. The SDK's own region chain is not used, so no instance metadata is read.
 pub(crate) fn resolve_region(options: &ConnectorOptions) -> String {
-    let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
     options
         .region
         .clone()
@@ -86,7 +90,11 @@ async fn load_sdk_config(
     loader.load().await
 }
 
-fn static_provider(access_key_id: &str, secret: &str, token: Option<&str>) -> SharedCredentialsProvider {
+fn static_provider(
+    access_key_id: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> SharedCredentialsProvider {
     SharedCredentialsProvider::new(Credentials::new(
         access_key_id,
         secret,
@@ -136,9 +144,11 @@ pub(crate) async fn connect(
             done: 0,
             total: Some(1),
         });
-        let base_config = load_sdk_config(options, &region, base_provider(&options.base_credentials)).await;
+        let base_config =
+            load_sdk_config(options, &region, base_provider(&options.base_credentials)).await;
         let base_sts = aws_sdk_sts::Client::new(&base_config);
-        let temporary = assume_role(&base_sts, role_arn, credentials, options, &region, retry).await?;
+        let temporary =
+            assume_role(&base_sts, role_arn, credentials, options, &region, retry).await?;
         progress(crate::Progress {
             phase: "assume role".into(),
             done: 1,
@@ -188,7 +198,11 @@ async fn assume_role(
         Ok(output) => output,
         Err(sdk_error) => {
             let failure = CallFailure::from_sdk(&sdk_error);
-            tracing::warn!(role_arn, failure = failure.summary(), "sts:AssumeRole failed");
+            tracing::warn!(
+                role_arn,
+                failure = failure.summary(),
+                "sts:AssumeRole failed"
+            );
             let caller_arn = if failure.is_access_denied() {
                 base_caller_arn(sts, retry).await
             } else {
@@ -222,10 +236,12 @@ async fn assume_role(
 
 /// Asks who the base credentials belong to, so an AssumeRole denial can name them.
 async fn base_caller_arn(sts: &aws_sdk_sts::Client, retry: &RetryPolicy) -> Option<String> {
-    send_with_retry("sts:GetCallerIdentity", retry, || sts.get_caller_identity().send())
-        .await
-        .ok()
-        .and_then(|identity| identity.arn().map(str::to_string))
+    send_with_retry("sts:GetCallerIdentity", retry, || {
+        sts.get_caller_identity().send()
+    })
+    .await
+    .ok()
+    .and_then(|identity| identity.arn().map(str::to_string))
 }
 
 #[cfg(test)]
@@ -247,6 +263,9 @@ mod tests {
             endpoint_url: Some("http://127.0.0.1:4566".into()),
             ..Default::default()
         };
-        assert_eq!(endpoint_label(&options, "sts", "us-east-1"), "http://127.0.0.1:4566");
+        assert_eq!(
+            endpoint_label(&options, "sts", "us-east-1"),
+            "http://127.0.0.1:4566"
+        );
     }
 }

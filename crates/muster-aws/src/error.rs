@@ -356,7 +356,8 @@ pub(crate) mod tests {
         if let Some(code) = parsed_code {
             metadata = metadata.code(code);
         }
-        let response = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+        let response =
+            HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
         SdkError::service_error(ListUsersError::generic(metadata.build()), response)
     }
 
@@ -434,8 +435,14 @@ pub(crate) mod tests {
             ("SignatureDoesNotMatch", "secret access key is wrong"),
         ] {
             let error = sync_error("sts:GetCallerIdentity", &service(code), &context());
-            assert_eq!(error.status, IntegrationStatus::InvalidCredentials, "{code}");
-            assert!(error.message.starts_with(&format!("{code} on sts:GetCallerIdentity: ")));
+            assert_eq!(
+                error.status,
+                IntegrationStatus::InvalidCredentials,
+                "{code}"
+            );
+            assert!(error
+                .message
+                .starts_with(&format!("{code} on sts:GetCallerIdentity: ")));
             assert!(error.message.contains(phrase), "{}", error.message);
         }
     }

@@ -135,7 +135,9 @@ async fn caller_identity(
     const ACTION: &str = "sts:GetCallerIdentity";
     let identity = send_with_retry(ACTION, retry, || clients.sts.get_caller_identity().send())
         .await
-        .map_err(|sdk_error| error::sync_error(ACTION, &CallFailure::from_sdk(&sdk_error), context))?;
+        .map_err(|sdk_error| {
+            error::sync_error(ACTION, &CallFailure::from_sdk(&sdk_error), context)
+        })?;
     match (identity.account(), identity.arn()) {
         (Some(account), Some(arn)) => Ok((account.to_string(), arn.to_string())),
         _ => Err(SyncError {
@@ -202,7 +204,10 @@ mod tests {
 
     #[test]
     fn partition_from_arn() {
-        assert_eq!(partition_of("arn:aws-cn:iam::123456789012:user/a"), "aws-cn");
+        assert_eq!(
+            partition_of("arn:aws-cn:iam::123456789012:user/a"),
+            "aws-cn"
+        );
         assert_eq!(partition_of("not an arn"), "aws");
     }
 }

@@ -129,7 +129,13 @@ where
         };
         let code = error.code().unwrap_or("no error code").to_string();
         if attempt >= max_attempts {
-            tracing::warn!(action, attempt, ?reason, code, "AWS call failed, no retries left");
+            tracing::warn!(
+                action,
+                attempt,
+                ?reason,
+                code,
+                "AWS call failed, no retries left"
+            );
             return Err(error);
         }
         let delay = policy.delay_before(attempt);
@@ -155,12 +161,32 @@ mod tests {
     fn throttling_codes_and_statuses_retried() {
         let cases = [
             (Some("Throttling"), 400, "", Some(RetryReason::Throttled)),
-            (Some("ThrottlingException"), 400, "", Some(RetryReason::Throttled)),
-            (Some("RequestLimitExceeded"), 400, "", Some(RetryReason::Throttled)),
-            (None, 400, "<Error><Code>Throttling</Code></Error>", Some(RetryReason::Throttled)),
+            (
+                Some("ThrottlingException"),
+                400,
+                "",
+                Some(RetryReason::Throttled),
+            ),
+            (
+                Some("RequestLimitExceeded"),
+                400,
+                "",
+                Some(RetryReason::Throttled),
+            ),
+            (
+                None,
+                400,
+                "<Error><Code>Throttling</Code></Error>",
+                Some(RetryReason::Throttled),
+            ),
             (None, 429, "", Some(RetryReason::Throttled)),
             (None, 503, "", Some(RetryReason::Throttled)),
-            (Some("InternalFailure"), 500, "", Some(RetryReason::Transient)),
+            (
+                Some("InternalFailure"),
+                500,
+                "",
+                Some(RetryReason::Transient),
+            ),
             (None, 502, "", Some(RetryReason::Transient)),
             (Some("AccessDenied"), 403, "", None),
             (Some("ValidationError"), 400, "", None),

@@ -32,8 +32,16 @@ fn role_credentials(account: &Account, external_id: &str) -> AwsCredentials {
 }
 
 fn assert_no_secret(error: &SyncError, key: &muster_aws::StaticCredentials) {
-    assert!(!error.message.contains(&key.secret_access_key), "{}", error.message);
-    assert!(!error.message.contains(&key.access_key_id), "{}", error.message);
+    assert!(
+        !error.message.contains(&key.secret_access_key),
+        "{}",
+        error.message
+    );
+    assert!(
+        !error.message.contains(&key.access_key_id),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -42,7 +50,8 @@ async fn assumed_role_with_external_id_syncs() {
     let mut options = options(&moto.endpoint);
     options.base_credentials = Some(account.user_key("role-assumer"));
 
-    let (result, progress) = sync(&role_credentials(&account, account.external_id()), &options).await;
+    let (result, progress) =
+        sync(&role_credentials(&account, account.external_id()), &options).await;
     let inventory = result.expect("the sync through the assumed role failed");
 
     assert_fixture_inventory(&inventory, &account);
@@ -98,7 +107,9 @@ async fn untrusted_caller_cannot_assume() {
 
     assert_eq!(error.status, IntegrationStatus::AccessDenied);
     assert!(
-        error.message.contains(&account.arn("users", "muster-reader")),
+        error
+            .message
+            .contains(&account.arn("users", "muster-reader")),
         "{}",
         error.message
     );
@@ -114,8 +125,16 @@ async fn iam_read_only_access_syncs_fully() {
 
     assert_fixture_inventory(&inventory, &account);
     assert_eq!(inventory.warnings, Vec::<String>::new());
-    let reader = &entity(&inventory, EntityType::Identity, &account.arn("users", "muster-reader")).metadata;
-    assert_eq!(reader["AccessKeys"][0]["AccessKeyId"], key.access_key_id.as_str());
+    let reader = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "muster-reader"),
+    )
+    .metadata;
+    assert_eq!(
+        reader["AccessKeys"][0]["AccessKeyId"],
+        key.access_key_id.as_str()
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Syncs through `fault_proxy.py`, which adds to moto what moto 5.2.1 never does:
-//! GetAccountAuthorizationDetails in several pages, throttling, policies left out of the
+//! list calls in several pages, throttling, policies left out of the
 //! GAAD policy list, per-call AccessDenied, literal `+` in documents and user
 //! permissions boundaries.
 
@@ -19,7 +19,10 @@ fn count(stats: &Value, table: &str, action: &str) -> u64 {
 async fn gaad_pages_all_read() {
     let moto = Moto::start();
     let account = moto.build_account();
-    let proxy = FaultProxy::start(&moto.endpoint, &["--gaad-page-size", "5"]);
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &["--page-size", "GetAccountAuthorizationDetails=5"],
+    );
 
     let (direct, _) = sync(&fake_access_key(), &options(&moto.endpoint)).await;
     let direct = direct.expect("the direct sync failed");
@@ -31,12 +34,18 @@ async fn gaad_pages_all_read() {
     assert_eq!(relation_keys(&paged), relation_keys(&direct));
 
     let stats = proxy.stats();
-    let pages = stats["gaad_pages"].as_u64().unwrap();
+    let pages = count(&stats, "pages", "GetAccountAuthorizationDetails");
     // About 1,500 items (with moto's AWS managed policies) in pages of 5.
     assert!(pages > 250, "only {pages} pages were served");
-    let markers = stats["gaad_markers"].as_array().unwrap();
+    let markers = stats["markers"]["GetAccountAuthorizationDetails"]
+        .as_array()
+        .unwrap();
     assert_eq!(markers.len() as u64, pages);
-    assert_eq!(markers[0], Value::Null, "the first request must carry no marker");
+    assert_eq!(
+        markers[0],
+        Value::Null,
+        "the first request must carry no marker"
+    );
     for (index, marker) in markers.iter().enumerate().skip(1) {
         assert_eq!(marker, &json!(format!("fault-proxy-offset-{}", index * 5)));
     }
@@ -52,6 +61,59 @@ async fn gaad_pages_all_read() {
     assert_eq!(count(&stats, "requests", "ListAccessKeys"), 6);
     assert_eq!(count(&stats, "requests", "GetAccessKeyLastUsed"), 7);
     assert_eq!(count(&stats, "requests", "ListMFADevices"), 2);
+}
+
+#[tokio::test]
+async fn list_call_pages_all_read() {
+    let moto = Moto::start();
+    let account = moto.build_account();
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &[
+            "--page-size",
+            "ListRoles=2",
+            "--page-size",
+            "ListAccessKeys=1",
+            "--page-size",
+            "ListMFADevices=1",
+        ],
+    );
+
+    let (result, _) = sync(&fake_access_key(), &options(&proxy.endpoint)).await;
+    let inventory = result.expect("the sync failed");
+
+    assert_fixture_inventory(&inventory, &account);
+    let stats = proxy.stats();
+    // Six roles in pages of two; alice's two keys in pages of one.
+    assert_eq!(count(&stats, "pages", "ListRoles"), 3);
+    assert_eq!(count(&stats, "pages", "ListAccessKeys"), 7);
+    assert_eq!(count(&stats, "pages", "ListMFADevices"), 2);
+    for role in [
+        "deploy-role",
+        "muster-audit-role",
+        "ec2-app-role",
+        "bounded-role",
+        "federated-role",
+        "public-role",
+    ] {
+        let metadata = &entity(
+            &inventory,
+            EntityType::Connection,
+            &account.arn("roles", role),
+        )
+        .metadata;
+        assert!(
+            metadata["MaxSessionDuration"].is_u64(),
+            "{role} has no MaxSessionDuration"
+        );
+    }
+    let alice = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "alice.admin"),
+    )
+    .metadata;
+    assert_eq!(alice["AccessKeys"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -82,11 +144,23 @@ async fn throttled_calls_retried_to_completion() {
     let stats = proxy.stats();
     for (action, spec) in throttles {
         let injected: u64 = spec.split(',').next().unwrap().parse().unwrap();
-        assert_eq!(count(&stats, "injected_errors", action), injected, "{action}");
+        assert_eq!(
+            count(&stats, "injected_errors", action),
+            injected,
+            "{action}"
+        );
     }
     // One page, after three throttled attempts.
-    assert_eq!(count(&stats, "requests", "GetAccountAuthorizationDetails"), 4);
-    let alice = &entity(&inventory, EntityType::Identity, &account.arn("users", "alice.admin")).metadata;
+    assert_eq!(
+        count(&stats, "requests", "GetAccountAuthorizationDetails"),
+        4
+    );
+    let alice = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "alice.admin"),
+    )
+    .metadata;
     assert_eq!(alice["AccessKeys"].as_array().unwrap().len(), 2);
     assert_eq!(alice["MFA"]["Devices"].as_array().unwrap().len(), 1);
 }
@@ -115,7 +189,10 @@ async fn policy_missing_from_gaad_fetched() {
         .rev()
         .find(|report| report.phase == "policies")
         .unwrap();
-    assert_eq!((last_policy_report.done, last_policy_report.total), (2, Some(2)));
+    assert_eq!(
+        (last_policy_report.done, last_policy_report.total),
+        (2, Some(2))
+    );
 
     let boundary = &entity(&inventory, EntityType::Connection, &boundary_only).metadata;
     assert_eq!(boundary["FetchedSeparately"], true);
@@ -138,7 +215,13 @@ async fn policy_missing_from_gaad_fetched() {
     assert_eq!(aws_managed["FetchedSeparately"], true);
     assert_eq!(aws_managed["AwsManaged"], true);
     assert!(aws_managed["DefaultVersionDocument"]["Statement"].is_array());
-    assert!(find_relation(&inventory, "attached", &account.arn("users", "carol.audit"), read_only).is_some());
+    assert!(find_relation(
+        &inventory,
+        "attached",
+        &account.arn("users", "carol.audit"),
+        read_only
+    )
+    .is_some());
 }
 
 #[tokio::test]
@@ -156,11 +239,22 @@ async fn unreadable_policy_kept_with_warning() {
 
     assert_fixture_inventory(&inventory, &account);
     assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
-    assert!(inventory.warnings[0].contains(&boundary_only), "{}", inventory.warnings[0]);
-    assert!(inventory.warnings[0].contains("AccessDenied"), "{}", inventory.warnings[0]);
+    assert!(
+        inventory.warnings[0].contains(&boundary_only),
+        "{}",
+        inventory.warnings[0]
+    );
+    assert!(
+        inventory.warnings[0].contains("AccessDenied"),
+        "{}",
+        inventory.warnings[0]
+    );
     let placeholder = &entity(&inventory, EntityType::Connection, &boundary_only).metadata;
     assert_eq!(placeholder["DefaultVersionDocument"], Value::Null);
-    assert!(placeholder["Unavailable"].as_str().unwrap().contains("iam:GetPolicy"));
+    assert!(placeholder["Unavailable"]
+        .as_str()
+        .unwrap()
+        .contains("iam:GetPolicy"));
     assert!(find_relation(
         &inventory,
         "permissions-boundary",
@@ -196,8 +290,14 @@ async fn literal_plus_and_user_boundary() {
     // An AWS managed policy used only as a user's boundary is referenced, so included.
     let dave = account.arn("users", "dave.ci");
     assert!(find_relation(&inventory, "permissions-boundary", &dave, power_user).is_some());
-    assert_eq!(entity(&inventory, EntityType::Identity, &dave).metadata["PermissionsBoundary"], power_user);
-    assert_eq!(entity(&inventory, EntityType::Connection, power_user).metadata["AwsManaged"], true);
+    assert_eq!(
+        entity(&inventory, EntityType::Identity, &dave).metadata["PermissionsBoundary"],
+        power_user
+    );
+    assert_eq!(
+        entity(&inventory, EntityType::Connection, power_user).metadata["AwsManaged"],
+        true
+    );
     assert_eq!(entity_counts(&inventory)["connection/policy"], 8);
     assert_eq!(relation_counts(&inventory)["permissions-boundary"], 2);
 }
@@ -214,9 +314,17 @@ async fn per_user_call_denied_becomes_warning() {
     assert_fixture_inventory(&inventory, &account);
     assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
     let warning = &inventory.warnings[0];
-    assert!(warning.starts_with("iam:ListMFADevices failed with AccessDenied"), "{warning}");
+    assert!(
+        warning.starts_with("iam:ListMFADevices failed with AccessDenied"),
+        "{warning}"
+    );
     assert!(warning.contains("alice.admin, erin.ops"), "{warning}");
-    let alice = &entity(&inventory, EntityType::Identity, &account.arn("users", "alice.admin")).metadata;
+    let alice = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "alice.admin"),
+    )
+    .metadata;
     // The report still shows MFA as active; only the device list is unknown.
     assert_eq!(alice["MFA"]["Active"], true);
     assert_eq!(alice["MFA"]["Devices"], Value::Null);
@@ -243,11 +351,21 @@ async fn credential_report_unavailable_falls_back() {
     assert_eq!(count(&stats, "requests", "ListAccessKeys"), 8);
     assert_eq!(count(&stats, "requests", "ListMFADevices"), 8);
 
-    let alice = &entity(&inventory, EntityType::Identity, &account.arn("users", "alice.admin")).metadata;
+    let alice = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "alice.admin"),
+    )
+    .metadata;
     assert_eq!(alice["ConsolePassword"]["Enabled"], Value::Null);
     assert_eq!(alice["MFA"]["Active"], true);
     assert_eq!(alice["AccessKeys"].as_array().unwrap().len(), 2);
-    let carol = &entity(&inventory, EntityType::Identity, &account.arn("users", "carol.audit")).metadata;
+    let carol = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "carol.audit"),
+    )
+    .metadata;
     assert_eq!(carol["MFA"]["Active"], false);
     assert_eq!(carol["AccessKeys"], json!([]));
 }

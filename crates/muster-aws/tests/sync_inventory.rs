@@ -25,7 +25,10 @@ async fn fixture_account_full_inventory() {
     assert_fixture_inventory(&inventory, &account);
     assert_eq!(inventory.warnings, Vec::<String>::new());
 
-    let phases: Vec<&str> = progress.iter().map(|report| report.phase.as_str()).collect();
+    let phases: Vec<&str> = progress
+        .iter()
+        .map(|report| report.phase.as_str())
+        .collect();
     for phase in [
         "caller identity",
         "authorization details",
@@ -33,7 +36,10 @@ async fn fixture_account_full_inventory() {
         "access keys and MFA",
         "policies",
     ] {
-        assert!(phases.contains(&phase), "no `{phase}` progress in {phases:?}");
+        assert!(
+            phases.contains(&phase),
+            "no `{phase}` progress in {phases:?}"
+        );
     }
     let last_user_report = progress
         .iter()
@@ -52,9 +58,17 @@ async fn user_credential_facts() {
     let (result, _) = sync(&fake_access_key(), &options(&moto.endpoint)).await;
     let inventory = result.expect("the sync failed");
 
-    let alice = &entity(&inventory, EntityType::Identity, &account.arn("users", "alice.admin")).metadata;
+    let alice = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "alice.admin"),
+    )
+    .metadata;
     assert_eq!(alice["UserName"], "alice.admin");
-    assert_eq!(alice["Tags"], json!({"team": "platform", "owner": "alice@example.com"}));
+    assert_eq!(
+        alice["Tags"],
+        json!({"team": "platform", "owner": "alice@example.com"})
+    );
     assert!(is_rfc3339(&alice["CreateDate"]), "{}", alice["CreateDate"]);
     assert_eq!(alice["ConsolePassword"]["Enabled"], true);
     assert!(is_rfc3339(&alice["ConsolePassword"]["LastChanged"]));
@@ -79,7 +93,12 @@ async fn user_credential_facts() {
         assert_eq!(key["LastUsedDate"], Value::Null);
     }
 
-    let bob = &entity(&inventory, EntityType::Identity, &account.arn("users", "bob.dev")).metadata;
+    let bob = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "bob.dev"),
+    )
+    .metadata;
     assert_eq!(bob["ConsolePassword"]["Enabled"], true);
     assert_eq!(bob["MFA"]["Active"], false);
     assert_eq!(bob["MFA"]["Devices"], json!([]));
@@ -88,18 +107,36 @@ async fn user_credential_facts() {
     assert!(is_rfc3339(&bob["AccessKeys"][0]["LastUsedDate"]));
     assert_eq!(bob["AccessKeys"][0]["LastUsedService"], "sts");
 
-    let carol = &entity(&inventory, EntityType::Identity, &account.arn("users", "carol.audit")).metadata;
+    let carol = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "carol.audit"),
+    )
+    .metadata;
     assert_eq!(carol["ConsolePassword"]["Enabled"], false);
     assert_eq!(carol["ConsolePassword"]["LastUsed"], Value::Null);
     assert_eq!(carol["MFA"]["Active"], false);
     assert_eq!(carol["AccessKeys"], json!([]));
 
-    let erin = &entity(&inventory, EntityType::Identity, &account.arn("users", "erin.ops")).metadata;
+    let erin = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "erin.ops"),
+    )
+    .metadata;
     assert_eq!(erin["MFA"]["Active"], true);
-    assert_eq!(erin["MFA"]["Devices"][0]["SerialNumber"], account.0["mfa_serials"]["erin.ops"]);
+    assert_eq!(
+        erin["MFA"]["Devices"][0]["SerialNumber"],
+        account.0["mfa_serials"]["erin.ops"]
+    );
     assert_eq!(erin["AccessKeys"], json!([]));
 
-    let dave = &entity(&inventory, EntityType::Identity, &account.arn("users", "dave.ci")).metadata;
+    let dave = &entity(
+        &inventory,
+        EntityType::Identity,
+        &account.arn("users", "dave.ci"),
+    )
+    .metadata;
     assert_eq!(dave["ConsolePassword"]["Enabled"], false);
     assert_eq!(dave["Tags"], json!({"kind": "service"}));
     assert_eq!(dave["AccessKeys"][0]["Status"], "Active");
@@ -108,7 +145,9 @@ async fn user_credential_facts() {
     let account_entity = entity(&inventory, EntityType::Resource, account.account_id());
     assert_eq!(account_entity.source_type, "account");
     assert_eq!(account_entity.metadata["AccountId"], account.account_id());
-    assert!(is_rfc3339(&account_entity.metadata["CredentialReportGeneratedAt"]));
+    assert!(is_rfc3339(
+        &account_entity.metadata["CredentialReportGeneratedAt"]
+    ));
     // moto 5.2.1 writes no `<root_account>` row into the credential report.
     assert_eq!(account_entity.metadata["RootAccount"], Value::Null);
 }
@@ -120,7 +159,12 @@ async fn policies_and_documents() {
     let (result, _) = sync(&fake_access_key(), &options(&moto.endpoint)).await;
     let inventory = result.expect("the sync failed");
 
-    let app_deploy = &entity(&inventory, EntityType::Connection, &account.arn("policies", "app-deploy")).metadata;
+    let app_deploy = &entity(
+        &inventory,
+        EntityType::Connection,
+        &account.arn("policies", "app-deploy"),
+    )
+    .metadata;
     assert_eq!(app_deploy["AwsManaged"], false);
     assert_eq!(app_deploy["DefaultVersionId"], "v2");
     assert_eq!(app_deploy["Versions"].as_array().unwrap().len(), 2);
@@ -140,15 +184,33 @@ async fn policies_and_documents() {
 
     // The default version of ci-artifacts is v1 although v2 is newer; its Statement is
     // one object, not a list.
-    let ci = &entity(&inventory, EntityType::Connection, &account.arn("policies", "ci-artifacts")).metadata;
+    let ci = &entity(
+        &inventory,
+        EntityType::Connection,
+        &account.arn("policies", "ci-artifacts"),
+    )
+    .metadata;
     assert_eq!(ci["DefaultVersionId"], "v1");
     assert_eq!(ci["Path"], "/ci/");
-    assert_eq!(ci["DefaultVersionDocument"]["Statement"]["Action"], "s3:ListBucket");
+    assert_eq!(
+        ci["DefaultVersionDocument"]["Statement"]["Action"],
+        "s3:ListBucket"
+    );
 
-    let unattached = &entity(&inventory, EntityType::Connection, &account.arn("policies", "unattached")).metadata;
+    let unattached = &entity(
+        &inventory,
+        EntityType::Connection,
+        &account.arn("policies", "unattached"),
+    )
+    .metadata;
     assert_eq!(unattached["AwsManaged"], false);
 
-    let read_only = &entity(&inventory, EntityType::Connection, "arn:aws:iam::aws:policy/IAMReadOnlyAccess").metadata;
+    let read_only = &entity(
+        &inventory,
+        EntityType::Connection,
+        "arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+    )
+    .metadata;
     assert_eq!(read_only["AwsManaged"], true);
     assert!(read_only["DefaultVersionDocument"]["Statement"].is_array());
     assert_eq!(read_only["FetchedSeparately"], false);
@@ -156,7 +218,10 @@ async fn policies_and_documents() {
         .entities
         .iter()
         .any(|entity| entity.source_id == "arn:aws:iam::aws:policy/PowerUserAccess");
-    assert!(!unreferenced, "an AWS managed policy nothing uses must be left out");
+    assert!(
+        !unreferenced,
+        "an AWS managed policy nothing uses must be left out"
+    );
 
     let alice_arn = account.arn("users", "alice.admin");
     let inline_id = format!("{alice_arn}#inline/alice-notes");
@@ -172,10 +237,22 @@ async fn policies_and_documents() {
     assert_eq!(attached.metadata["inline"], true);
     assert_eq!(attached.connection_type.as_deref(), Some("policy"));
 
-    let group_inline = format!("{}#inline/auditors-extra", account.arn("groups", "auditors"));
-    assert_eq!(entity(&inventory, EntityType::Connection, &group_inline).metadata["OwnerType"], "group");
-    let role_inline = format!("{}#inline/ec2-app-queue", account.arn("roles", "ec2-app-role"));
-    assert_eq!(entity(&inventory, EntityType::Connection, &role_inline).metadata["OwnerType"], "role");
+    let group_inline = format!(
+        "{}#inline/auditors-extra",
+        account.arn("groups", "auditors")
+    );
+    assert_eq!(
+        entity(&inventory, EntityType::Connection, &group_inline).metadata["OwnerType"],
+        "group"
+    );
+    let role_inline = format!(
+        "{}#inline/ec2-app-queue",
+        account.arn("roles", "ec2-app-role")
+    );
+    assert_eq!(
+        entity(&inventory, EntityType::Connection, &role_inline).metadata["OwnerType"],
+        "role"
+    );
 }
 
 #[tokio::test]
@@ -187,15 +264,35 @@ async fn memberships_attachments_and_boundaries() {
 
     let mut members: Vec<(String, String)> = relations(&inventory, "member")
         .iter()
-        .map(|relation| (relation.parent.source_id.clone(), relation.child.source_id.clone()))
+        .map(|relation| {
+            (
+                relation.parent.source_id.clone(),
+                relation.child.source_id.clone(),
+            )
+        })
         .collect();
     members.sort();
     let mut expected = vec![
-        (account.arn("users", "alice.admin"), account.arn("groups", "admins")),
-        (account.arn("users", "bob.dev"), account.arn("groups", "developers")),
-        (account.arn("users", "carol.audit"), account.arn("groups", "auditors")),
-        (account.arn("users", "erin.ops"), account.arn("groups", "admins")),
-        (account.arn("users", "erin.ops"), account.arn("groups", "developers")),
+        (
+            account.arn("users", "alice.admin"),
+            account.arn("groups", "admins"),
+        ),
+        (
+            account.arn("users", "bob.dev"),
+            account.arn("groups", "developers"),
+        ),
+        (
+            account.arn("users", "carol.audit"),
+            account.arn("groups", "auditors"),
+        ),
+        (
+            account.arn("users", "erin.ops"),
+            account.arn("groups", "admins"),
+        ),
+        (
+            account.arn("users", "erin.ops"),
+            account.arn("groups", "developers"),
+        ),
     ];
     expected.sort();
     assert_eq!(members, expected);
@@ -232,7 +329,10 @@ async fn memberships_attachments_and_boundaries() {
     .expect("bounded-role → boundary-only");
     assert_eq!(boundary.connection_type.as_deref(), Some("policy"));
     let role = &entity(&inventory, EntityType::Connection, &bounded).metadata;
-    assert_eq!(role["PermissionsBoundary"], account.arn("policies", "boundary-only"));
+    assert_eq!(
+        role["PermissionsBoundary"],
+        account.arn("policies", "boundary-only")
+    );
 }
 
 #[tokio::test]
@@ -250,7 +350,8 @@ async fn roles_and_trust_relations() {
     assert_eq!(audit["TrustPolicy"]["Statement"][0]["Effect"], "Allow");
     assert!(audit["RoleId"].as_str().unwrap().starts_with("AROA"));
     let assumer = account.arn("users", "role-assumer");
-    let trust = find_relation(&inventory, "assume", &assumer, &audit_arn).expect("role-assumer → audit role");
+    let trust = find_relation(&inventory, "assume", &assumer, &audit_arn)
+        .expect("role-assumer → audit role");
     assert!(trust.privilege_value);
     assert_eq!(trust.connection_type.as_deref(), Some("role"));
     assert_eq!(trust.metadata["Actions"], json!(["sts:AssumeRole"]));
@@ -260,7 +361,13 @@ async fn roles_and_trust_relations() {
     );
 
     let deploy = account.arn("roles", "deploy-role");
-    assert!(find_relation(&inventory, "assume", &account.arn("users", "bob.dev"), &deploy).is_some());
+    assert!(find_relation(
+        &inventory,
+        "assume",
+        &account.arn("users", "bob.dev"),
+        &deploy
+    )
+    .is_some());
     let deploy_meta = &entity(&inventory, EntityType::Connection, &deploy).metadata;
     assert_eq!(deploy_meta["Tags"], json!({"env": "prod"}));
     assert_eq!(deploy_meta["MaxSessionDuration"], 3600);
@@ -268,16 +375,35 @@ async fn roles_and_trust_relations() {
     let ec2_role = account.arn("roles", "ec2-app-role");
     let ec2_meta = &entity(&inventory, EntityType::Connection, &ec2_role).metadata;
     assert_eq!(ec2_meta["Path"], "/service-role/");
-    assert_eq!(ec2_meta["InstanceProfiles"][0]["InstanceProfileName"], "ec2-app-profile");
+    assert_eq!(
+        ec2_meta["InstanceProfiles"][0]["InstanceProfileName"],
+        "ec2-app-profile"
+    );
     assert!(find_relation(&inventory, "assume", "ec2.amazonaws.com", &ec2_role).is_some());
-    assert_eq!(entity(&inventory, EntityType::Identity, "ec2.amazonaws.com").source_type, "aws-service");
+    assert_eq!(
+        entity(&inventory, EntityType::Identity, "ec2.amazonaws.com").source_type,
+        "aws-service"
+    );
 
     // The own account's root, written as an ARN, and another account written as a bare id.
     let bounded = account.arn("roles", "bounded-role");
-    let own = find_relation(&inventory, "assume", &own_root, &bounded).expect("own root → bounded-role");
-    assert_eq!(own.metadata["Actions"], json!(["sts:AssumeRole", "sts:TagSession"]));
-    assert_eq!(entity(&inventory, EntityType::Identity, &own_root).metadata["ThisAccount"], true);
-    assert!(find_relation(&inventory, "assume", "arn:aws:iam::111122223333:root", &bounded).is_some());
+    let own =
+        find_relation(&inventory, "assume", &own_root, &bounded).expect("own root → bounded-role");
+    assert_eq!(
+        own.metadata["Actions"],
+        json!(["sts:AssumeRole", "sts:TagSession"])
+    );
+    assert_eq!(
+        entity(&inventory, EntityType::Identity, &own_root).metadata["ThisAccount"],
+        true
+    );
+    assert!(find_relation(
+        &inventory,
+        "assume",
+        "arn:aws:iam::111122223333:root",
+        &bounded
+    )
+    .is_some());
 
     // Every key of a multi-key principal, and the Deny statement as privilege_value false.
     let federated = account.arn("roles", "federated-role");
@@ -294,7 +420,10 @@ async fn roles_and_trust_relations() {
                 "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be".to_string(),
                 true
             ),
-            (account.0["saml_provider_arn"].as_str().unwrap().to_string(), true),
+            (
+                account.0["saml_provider_arn"].as_str().unwrap().to_string(),
+                true
+            ),
             ("arn:aws:iam::444455556666:root".to_string(), true),
             ("arn:aws:iam::555566667777:root".to_string(), false),
             ("arn:aws:iam::555566667777:root".to_string(), true),
@@ -302,7 +431,10 @@ async fn roles_and_trust_relations() {
         ]
     );
     let saml = account.0["saml_provider_arn"].as_str().unwrap();
-    assert_eq!(entity(&inventory, EntityType::Identity, saml).source_type, "federated");
+    assert_eq!(
+        entity(&inventory, EntityType::Identity, saml).source_type,
+        "federated"
+    );
     let deny = relations(&inventory, "assume")
         .into_iter()
         .find(|relation| relation.child.source_id == federated && !relation.privilege_value)
@@ -313,7 +445,10 @@ async fn roles_and_trust_relations() {
     // `"Principal": "*"` in a single Statement object, with its condition kept.
     let public_role = account.arn("roles", "public-role");
     let public = find_relation(&inventory, "assume", "*", &public_role).expect("* → public-role");
-    assert_eq!(entity(&inventory, EntityType::Identity, "*").source_type, "public");
+    assert_eq!(
+        entity(&inventory, EntityType::Identity, "*").source_type,
+        "public"
+    );
     assert_eq!(
         public.metadata["Condition"],
         json!({"StringEquals": {"aws:PrincipalOrgID": "o-exampleorg"}})
@@ -334,7 +469,11 @@ async fn closed_port_is_unreachable() {
     assert_eq!(error.status, IntegrationStatus::Unreachable);
     assert_eq!(error.code, "aws.unreachable");
     assert!(error.message.contains(&endpoint), "{}", error.message);
-    assert!(error.message.contains("sts:GetCallerIdentity"), "{}", error.message);
+    assert!(
+        error.message.contains("sts:GetCallerIdentity"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]

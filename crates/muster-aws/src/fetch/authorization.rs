@@ -32,19 +32,29 @@ pub(crate) async fn fetch_authorization_details(
     let mut details = AuthorizationDetails::default();
     let mut marker: Option<String> = None;
     loop {
-        let page = send_with_retry(crate::error::GET_ACCOUNT_AUTHORIZATION_DETAILS, retry, || {
-            iam.get_account_authorization_details()
-                .max_items(MAX_ITEMS)
-                .set_marker(marker.clone())
-                .send()
-        })
+        let page = send_with_retry(
+            crate::error::GET_ACCOUNT_AUTHORIZATION_DETAILS,
+            retry,
+            || {
+                iam.get_account_authorization_details()
+                    .max_items(MAX_ITEMS)
+                    .set_marker(marker.clone())
+                    .send()
+            },
+        )
         .await?;
         details.pages += 1;
         on_page(details.pages);
 
-        details.users.extend(page.user_detail_list.unwrap_or_default());
-        details.groups.extend(page.group_detail_list.unwrap_or_default());
-        details.roles.extend(page.role_detail_list.unwrap_or_default());
+        details
+            .users
+            .extend(page.user_detail_list.unwrap_or_default());
+        details
+            .groups
+            .extend(page.group_detail_list.unwrap_or_default());
+        details
+            .roles
+            .extend(page.role_detail_list.unwrap_or_default());
         details.policies.extend(page.policies.unwrap_or_default());
 
         match (page.is_truncated, page.marker) {
@@ -88,7 +98,10 @@ pub(crate) async fn fetch_role_listings(
     let mut marker: Option<String> = None;
     loop {
         let page = send_with_retry("iam:ListRoles", retry, || {
-            iam.list_roles().max_items(MAX_ITEMS).set_marker(marker.clone()).send()
+            iam.list_roles()
+                .max_items(MAX_ITEMS)
+                .set_marker(marker.clone())
+                .send()
         })
         .await?;
         for role in page.roles() {

@@ -99,7 +99,12 @@ pub(crate) async fn fetch_credential_report(
             iam.generate_credential_report().send()
         })
         .await
-        .map_err(|error| unavailable("iam:GenerateCredentialReport", &CallFailure::from_sdk(&error)))?;
+        .map_err(|error| {
+            unavailable(
+                "iam:GenerateCredentialReport",
+                &CallFailure::from_sdk(&error),
+            )
+        })?;
         if generated.state() == Some(&ReportStateType::Complete) {
             break;
         }
@@ -109,7 +114,10 @@ pub(crate) async fn fetch_credential_report(
                 polling.deadline.as_secs()
             )));
         }
-        tracing::debug!(delay_ms = delay.as_millis() as u64, "credential report not ready yet");
+        tracing::debug!(
+            delay_ms = delay.as_millis() as u64,
+            "credential report not ready yet"
+        );
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(polling.max_delay);
     }
@@ -150,8 +158,12 @@ pub(crate) fn parse_credential_report(csv_text: &[u8]) -> Result<CredentialRepor
 
     let mut report = CredentialReport::default();
     for (index, record) in reader.records().enumerate() {
-        let record = record
-            .map_err(|error| format!("row {} of the credential report is invalid: {error}", index + 2))?;
+        let record = record.map_err(|error| {
+            format!(
+                "row {} of the credential report is invalid: {error}",
+                index + 2
+            )
+        })?;
         let field = |name: &str| column(name).and_then(|position| record.get(position));
         let key = |slot: u8| ReportAccessKey {
             active: parse_flag(field(&format!("access_key_{slot}_active"))) == Some(true),
@@ -230,7 +242,10 @@ cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
         ]);
         let row = &parsed.users["arn:aws:iam::123456789012:user/alice"];
         assert_eq!(row.password_enabled, Some(true));
-        assert_eq!(row.password_last_used.as_deref(), Some("2024-03-01T08:00:00Z"));
+        assert_eq!(
+            row.password_last_used.as_deref(),
+            Some("2024-03-01T08:00:00Z")
+        );
         assert_eq!(row.mfa_active, Some(true));
         assert!(row.access_keys[0].active);
         assert_eq!(row.access_keys[0].last_used_service.as_deref(), Some("s3"));

@@ -29,7 +29,11 @@ pub(crate) async fn fetch_missing_policies(
         match fetch_policy(iam, retry, arn).await {
             Ok(policy) => fetched.policies.push(policy),
             Err(reason) => {
-                tracing::warn!(policy_arn = arn.as_str(), reason, "could not read managed policy");
+                tracing::warn!(
+                    policy_arn = arn.as_str(),
+                    reason,
+                    "could not read managed policy"
+                );
                 fetched.failed.push((arn.clone(), reason));
             }
         }
@@ -47,7 +51,12 @@ async fn fetch_policy(
         iam.get_policy().policy_arn(arn).send()
     })
     .await
-    .map_err(|error| format!("iam:GetPolicy failed with {}", CallFailure::from_sdk(&error).summary()))?;
+    .map_err(|error| {
+        format!(
+            "iam:GetPolicy failed with {}",
+            CallFailure::from_sdk(&error).summary()
+        )
+    })?;
     let policy = output
         .policy()
         .ok_or_else(|| "iam:GetPolicy returned no policy".to_string())?;
@@ -68,10 +77,11 @@ async fn fetch_policy(
             CallFailure::from_sdk(&error).summary()
         )
     })?;
-    let version = version
-        .policy_version()
-        .cloned()
-        .unwrap_or_else(|| PolicyVersion::builder().version_id(default_version_id).build());
+    let version = version.policy_version().cloned().unwrap_or_else(|| {
+        PolicyVersion::builder()
+            .version_id(default_version_id)
+            .build()
+    });
 
     Ok(ManagedPolicyDetail::builder()
         .set_policy_name(policy.policy_name().map(str::to_string))

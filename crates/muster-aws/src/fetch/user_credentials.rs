@@ -74,14 +74,22 @@ pub(crate) async fn fetch_user_credentials(
         done += 1;
         on_user_done(done);
         for key in user_failures {
-            failures.entry(key).or_default().push(request.user_name.clone());
+            failures
+                .entry(key)
+                .or_default()
+                .push(request.user_name.clone());
         }
         results.by_user.insert(request.arn, facts);
     }
 
     for ((action, failure), mut users) in failures {
         users.sort();
-        tracing::warn!(action, failure, users = users.len(), "per-user credential call failed");
+        tracing::warn!(
+            action,
+            failure,
+            users = users.len(),
+            "per-user credential call failed"
+        );
         results.warnings.push(format!(
             "{action} failed with {failure} for {} user(s): {}; their access key or MFA facts \
              come from the credential report only",

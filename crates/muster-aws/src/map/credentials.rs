@@ -15,7 +15,10 @@ pub(super) fn credential_fields(
     let row = report.and_then(|report| report.users.get(user_arn));
     let mut fields = Map::new();
     fields.insert("ConsolePassword".into(), console_password(row));
-    fields.insert("MFA".into(), mfa(row, calls.and_then(|c| c.mfa_devices.as_deref())));
+    fields.insert(
+        "MFA".into(),
+        mfa(row, calls.and_then(|c| c.mfa_devices.as_deref())),
+    );
     fields.insert(
         "AccessKeys".into(),
         access_keys(row, calls.and_then(|c| c.access_keys.as_deref())),

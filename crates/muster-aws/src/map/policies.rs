@@ -30,7 +30,9 @@ pub(crate) fn referenced_policy_arns(details: &AuthorizationDetails) -> BTreeSet
         for policy in user.attached_managed_policies() {
             add(policy.policy_arn());
         }
-        add(user.permissions_boundary().and_then(|b| b.permissions_boundary_arn()));
+        add(user
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn()));
     }
     for group in &details.groups {
         for policy in group.attached_managed_policies() {
@@ -41,7 +43,9 @@ pub(crate) fn referenced_policy_arns(details: &AuthorizationDetails) -> BTreeSet
         for policy in role.attached_managed_policies() {
             add(policy.policy_arn());
         }
-        add(role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()));
+        add(role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn()));
     }
     arns
 }
@@ -60,7 +64,13 @@ pub(super) fn add_managed_policies(inventory: &mut InventoryBuilder, data: &Acco
         let separately = data.separately_fetched.contains(arn);
         let metadata = policy_metadata(policy, arn, separately, &mut warnings);
         let name = policy.policy_name().unwrap_or(arn);
-        inventory.add_entity(EntityType::Connection, arn, SOURCE_TYPE, name, fields(metadata));
+        inventory.add_entity(
+            EntityType::Connection,
+            arn,
+            SOURCE_TYPE,
+            name,
+            fields(metadata),
+        );
     }
 
     for (arn, reason) in &data.unavailable_policies {
@@ -74,7 +84,13 @@ pub(super) fn add_managed_policies(inventory: &mut InventoryBuilder, data: &Acco
             "Versions": [],
             "Unavailable": reason,
         });
-        inventory.add_entity(EntityType::Connection, arn, SOURCE_TYPE, name, fields(metadata));
+        inventory.add_entity(
+            EntityType::Connection,
+            arn,
+            SOURCE_TYPE,
+            name,
+            fields(metadata),
+        );
         warnings.push(format!(
             "managed policy {arn} is referenced in the account but could not be read ({reason}); \
              its attachments are kept without its document"
@@ -139,7 +155,9 @@ mod tests {
     #[test]
     fn aws_managed_by_arn() {
         assert!(is_aws_managed("arn:aws:iam::aws:policy/ReadOnlyAccess"));
-        assert!(is_aws_managed("arn:aws-cn:iam::aws:policy/job-function/ViewOnlyAccess"));
+        assert!(is_aws_managed(
+            "arn:aws-cn:iam::aws:policy/job-function/ViewOnlyAccess"
+        ));
         assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/aws"));
     }
 }

@@ -47,7 +47,13 @@ pub(super) fn add_groups(inventory: &mut InventoryBuilder, data: &AccountData) {
         });
         let key = inventory.add_entity(EntityType::Connection, arn, GROUP, name, fields(metadata));
         add_attached(inventory, &key, group.attached_managed_policies());
-        add_inline(inventory, &key, GROUP, group.group_policy_list(), &mut warnings);
+        add_inline(
+            inventory,
+            &key,
+            GROUP,
+            group.group_policy_list(),
+            &mut warnings,
+        );
     }
     flush(inventory, warnings);
 }
@@ -99,7 +105,13 @@ pub(super) fn add_users(inventory: &mut InventoryBuilder, data: &AccountData) {
         }
         add_attached(inventory, &key, user.attached_managed_policies());
         add_boundary(inventory, &key, user.permissions_boundary());
-        add_inline(inventory, &key, USER, user.user_policy_list(), &mut warnings);
+        add_inline(
+            inventory,
+            &key,
+            USER,
+            user.user_policy_list(),
+            &mut warnings,
+        );
     }
     flush(inventory, warnings);
 }
@@ -150,7 +162,13 @@ pub(super) fn add_roles(inventory: &mut InventoryBuilder, data: &AccountData) {
         let key = inventory.add_entity(EntityType::Connection, arn, ROLE, name, fields(metadata));
         add_attached(inventory, &key, role.attached_managed_policies());
         add_boundary(inventory, &key, role.permissions_boundary());
-        add_inline(inventory, &key, ROLE, role.role_policy_list(), &mut warnings);
+        add_inline(
+            inventory,
+            &key,
+            ROLE,
+            role.role_policy_list(),
+            &mut warnings,
+        );
     }
     flush(inventory, warnings);
 }
@@ -161,7 +179,9 @@ fn boundary_arn(boundary: Option<&AttachedPermissionsBoundary>) -> Value {
 
 fn add_attached(inventory: &mut InventoryBuilder, owner: &EntityKey, attached: &[AttachedPolicy]) {
     for policy in attached {
-        let Some(policy_arn) = policy.policy_arn() else { continue };
+        let Some(policy_arn) = policy.policy_arn() else {
+            continue;
+        };
         inventory.relate(NewRelation {
             parent: owner.clone(),
             child: EntityKey::new(EntityType::Connection, policy_arn),
@@ -200,7 +220,9 @@ fn add_inline(
     warnings: &mut Vec<String>,
 ) {
     for policy in inline {
-        let Some(policy_name) = policy.policy_name() else { continue };
+        let Some(policy_name) = policy.policy_name() else {
+            continue;
+        };
         let source_id = format!("{}#inline/{policy_name}", owner.source_id);
         let decoded = document(
             policy.policy_document(),

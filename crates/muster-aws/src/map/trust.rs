@@ -78,7 +78,12 @@ struct ExternalPrincipal {
 impl PrincipalResolver<'_> {
     /// Returns the entity a principal value points to, adding an identity for it when
     /// it is not a user or role of the account.
-    fn resolve(&self, inventory: &mut InventoryBuilder, kind: PrincipalKind, value: &str) -> EntityKey {
+    fn resolve(
+        &self,
+        inventory: &mut InventoryBuilder,
+        kind: PrincipalKind,
+        value: &str,
+    ) -> EntityKey {
         if kind == PrincipalKind::Aws {
             if self.users.contains(value) {
                 return EntityKey::new(EntityType::Identity, value);
@@ -161,14 +166,22 @@ fn is_account_id(value: &str) -> bool {
 /// Splits `arn:<partition>:iam::<account>:<resource>` (also `sts` ARNs).
 fn split_iam_arn(value: &str) -> Option<(&str, &str, &str)> {
     let mut parts = value.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam" | "sts"), Some(_region), Some(account), Some(resource)) = (
+    let (
+        Some("arn"),
+        Some(partition),
+        Some("iam" | "sts"),
+        Some(_region),
+        Some(account),
+        Some(resource),
+    ) = (
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
-    ) else {
+    )
+    else {
         return None;
     };
     Some((partition, account, resource))
@@ -178,8 +191,18 @@ pub(super) fn add_trust_relations(inventory: &mut InventoryBuilder, data: &Accou
     let resolver = PrincipalResolver {
         account_id: &data.account_id,
         partition: &data.partition,
-        users: data.details.users.iter().filter_map(|user| user.arn()).collect(),
-        roles: data.details.roles.iter().filter_map(|role| role.arn()).collect(),
+        users: data
+            .details
+            .users
+            .iter()
+            .filter_map(|user| user.arn())
+            .collect(),
+        roles: data
+            .details
+            .roles
+            .iter()
+            .filter_map(|role| role.arn())
+            .collect(),
     };
     for role in &data.details.roles {
         let (Some(role_arn), Some(raw)) = (role.arn(), role.assume_role_policy_document()) else {
@@ -221,7 +244,10 @@ fn add_statement(
     };
 
     let mut relation_fields = Map::new();
-    relation_fields.insert("Effect".into(), Value::from(if allow { "Allow" } else { "Deny" }));
+    relation_fields.insert(
+        "Effect".into(),
+        Value::from(if allow { "Allow" } else { "Deny" }),
+    );
     if let Some(sid) = statement.get("Sid") {
         relation_fields.insert("Sid".into(), sid.clone());
     }
@@ -259,16 +285,20 @@ fn add_statement(
 fn assume_role_actions(statement: &Map<String, Value>) -> Option<(&'static str, Vec<String>)> {
     if let Some(patterns) = statement.get("Action") {
         let patterns = string_list(Some(patterns));
-        let covers = ASSUME_ROLE_ACTIONS
-            .iter()
-            .any(|action| patterns.iter().any(|pattern| action_matches(pattern, action)));
+        let covers = ASSUME_ROLE_ACTIONS.iter().any(|action| {
+            patterns
+                .iter()
+                .any(|pattern| action_matches(pattern, action))
+        });
         return covers.then_some(("Actions", patterns));
     }
     if let Some(patterns) = statement.get("NotAction") {
         let patterns = string_list(Some(patterns));
-        let covers = ASSUME_ROLE_ACTIONS
-            .iter()
-            .any(|action| !patterns.iter().any(|pattern| action_matches(pattern, action)));
+        let covers = ASSUME_ROLE_ACTIONS.iter().any(|action| {
+            !patterns
+                .iter()
+                .any(|pattern| action_matches(pattern, action))
+        });
         return covers.then_some(("NotActions", patterns));
     }
     None
@@ -339,7 +369,10 @@ mod tests {
             account_id: ACCOUNT.into(),
             partition: "aws".into(),
             details: AuthorizationDetails {
-                users: vec![UserDetail::builder().arn(USER_ARN).user_name("alice").build()],
+                users: vec![UserDetail::builder()
+                    .arn(USER_ARN)
+                    .user_name("alice")
+                    .build()],
                 roles: vec![RoleDetail::builder()
                     .arn(ROLE_ARN)
                     .role_name("target")
@@ -400,7 +433,10 @@ mod tests {
                             "Federated":["arn:aws:iam::123456789012:saml-provider/idp"],
                             "CanonicalUser":"79a59df900b949e5"}}]}"#,
         );
-        let parents: Vec<String> = assume_parents(&inventory).into_iter().map(|p| p.0).collect();
+        let parents: Vec<String> = assume_parents(&inventory)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         assert_eq!(
             parents,
             vec![
@@ -416,7 +452,10 @@ mod tests {
             source_type(&inventory, "arn:aws:iam::123456789012:saml-provider/idp"),
             "federated"
         );
-        assert_eq!(source_type(&inventory, "arn:aws:iam::444455556666:root"), "aws-account");
+        assert_eq!(
+            source_type(&inventory, "arn:aws:iam::444455556666:root"),
+            "aws-account"
+        );
         assert_eq!(source_type(&inventory, USER_ARN), "user");
     }
 

@@ -17,7 +17,10 @@ pub(crate) fn tags_object(tags: Option<&[Tag]>) -> Value {
 }
 
 pub(crate) fn date(value: Option<&DateTime>) -> Value {
-    value.and_then(rfc3339).map(Value::from).unwrap_or(Value::Null)
+    value
+        .and_then(rfc3339)
+        .map(Value::from)
+        .unwrap_or(Value::Null)
 }
 
 pub(crate) fn text(value: Option<&str>) -> Value {
@@ -33,7 +36,9 @@ pub(crate) fn document(raw: Option<&str>, description: &str, warnings: &mut Vec<
     match decode_policy_document(raw) {
         Ok(value) => value,
         Err(error) => {
-            warnings.push(format!("the policy document of {description} is invalid: {error}"));
+            warnings.push(format!(
+                "the policy document of {description} is invalid: {error}"
+            ));
             Value::Null
         }
     }

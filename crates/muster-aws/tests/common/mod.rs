@@ -128,7 +128,10 @@ impl Moto {
                 break;
             }
             if let Ok(Some(status)) = process.0.try_wait() {
-                panic!("moto_server exited with {status}; see {}", log_path.display());
+                panic!(
+                    "moto_server exited with {status}; see {}",
+                    log_path.display()
+                );
             }
             assert!(
                 started.elapsed() < STARTUP_TIMEOUT,
@@ -153,7 +156,9 @@ impl Moto {
             "build_account.py failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        Account(serde_json::from_slice(&output.stdout).expect("build_account.py printed invalid JSON"))
+        Account(
+            serde_json::from_slice(&output.stdout).expect("build_account.py printed invalid JSON"),
+        )
     }
 
     /// Makes moto check signatures and IAM policies on every later request.
@@ -161,8 +166,12 @@ impl Moto {
     /// moto 5.2.1 reads the new request budget from the raw body of
     /// `POST /moto-api/reset-auth`; a form-encoded body reaches it empty and fails.
     pub fn enforce_auth(&self) {
-        let (status, body) = http("POST", &format!("{}/moto-api/reset-auth", self.endpoint), "0")
-            .expect("reset-auth request failed");
+        let (status, body) = http(
+            "POST",
+            &format!("{}/moto-api/reset-auth", self.endpoint),
+            "0",
+        )
+        .expect("reset-auth request failed");
         assert_eq!(status, 200, "reset-auth failed: {body}");
     }
 }
@@ -279,7 +288,11 @@ pub async fn sync(
     (result, reports)
 }
 
-pub fn entity<'a>(inventory: &'a Inventory, entity_type: EntityType, source_id: &str) -> &'a Entity {
+pub fn entity<'a>(
+    inventory: &'a Inventory,
+    entity_type: EntityType,
+    source_id: &str,
+) -> &'a Entity {
     inventory
         .entities
         .iter()
@@ -374,7 +387,11 @@ pub fn assert_fixture_inventory(inventory: &Inventory, account: &Account) {
         assert_eq!(relation.project, account.account_id(), "{relation:?}");
     }
     for entity in &inventory.entities {
-        assert_eq!(entity.metadata["Metadata Version"], "v1", "{}", entity.source_id);
+        assert_eq!(
+            entity.metadata["Metadata Version"], "v1",
+            "{}",
+            entity.source_id
+        );
     }
 }
 
