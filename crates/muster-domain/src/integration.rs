@@ -15,6 +15,7 @@ pub const MIN_SESSION_DURATION_SECS: u32 = 900;
 pub const DEFAULT_SESSION_DURATION_SECS: u32 = 3_600;
 
 /// The application an integration connects to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum App {
@@ -47,6 +48,7 @@ impl FromStr for App {
 }
 
 /// How data reaches Muster for an integration.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExtractionType {
@@ -88,6 +90,7 @@ impl FromStr for ExtractionType {
 }
 
 /// What the Integrations page shows in its Status column.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IntegrationStatus {
     /// Saved, no data yet.
@@ -324,6 +327,7 @@ impl AwsCredentials {
 }
 
 /// Which credentials are set, without their values: the only view the API, CLI and UI get.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialsView {
     pub auth_method: String,

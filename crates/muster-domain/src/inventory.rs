@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The three kinds of record an integration yields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EntityType {
