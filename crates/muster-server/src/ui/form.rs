@@ -1,0 +1,355 @@
+//! The Add and Edit integration forms: what the browser posts, how it becomes a draft or
+//! an update, and what is sent back when a field is invalid.
+//!
+//! INVARIANT: the secret access key never goes back into a page. [`FormValues`] has no
+//! field for it, only whether one was typed.
+
+use muster_domain::integration::DEFAULT_SESSION_DURATION_SECS;
+use muster_domain::{
+    App, AwsCredentials, CredentialsView, ExtractionType, Integration, IntegrationDraft, IntegrationUpdate,
+    ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Sign-in method of an integration, as the form's radio buttons name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AuthMethod {
+    AssumeRole,
+    AccessKey,
+}
+
+impl AuthMethod {
+    fn from_form(value: &str) -> AuthMethod {
+        if value == "access_key" {
+            AuthMethod::AccessKey
+        } else {
+            AuthMethod::AssumeRole
+        }
+    }
+
+    fn from_view(view: &CredentialsView) -> AuthMethod {
+        if view.role_arn || !view.access_key_id {
+            AuthMethod::AssumeRole
+        } else {
+            AuthMethod::AccessKey
+        }
+    }
+
+    fn as_form_value(self) -> &'static str {
+        match self {
+            AuthMethod::AssumeRole => "role",
+            AuthMethod::AccessKey => "access_key",
+        }
+    }
+}
+
+/// When the form's external ID and session duration count without a role ARN.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Extras {
+    /// A new integration: the Add form fills both in advance, so without a role ARN they
+    /// are leftovers and would only add errors to the "role ARN is required" one.
+    OnlyWithRoleArn,
+    /// An edit: given alone, they change the stored role's settings.
+    Always,
+}
+
+/// The posted form. Every field is text, so that parsing never fails before validation
+/// can report all problems at once.
+// No Debug: the struct contains the secret access key.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct IntegrationForm {
+    app: String,
+    name: String,
+    description: String,
+    primary_owner: String,
+    /// Emails separated by commas or new lines.
+    secondary_owners: String,
+    extraction_type: String,
+    /// `role` or `access_key`.
+    auth_method: String,
+    role_arn: String,
+    external_id: String,
+    session_duration_secs: String,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl IntegrationForm {
+    /// Builds a draft, adding to `errors` the fields that cannot even be parsed.
+    pub fn to_draft(&self, errors: &mut ValidationErrors) -> IntegrationDraft {
+        let app = self.app.parse::<App>().unwrap_or_else(|message| {
+            errors.push("app", message);
+            App::Aws
+        });
+        let extraction_type = if self.extraction_type.trim().is_empty() {
+            ExtractionType::Direct
+        } else {
+            self.extraction_type.parse().unwrap_or_else(|message| {
+                errors.push("extraction_type", message);
+                ExtractionType::Direct
+            })
+        };
+        IntegrationDraft {
+            app,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            primary_owner: self.primary_owner.clone(),
+            secondary_owners: self.owner_list(),
+            extraction_type,
+            credentials: self.credentials(errors, Extras::OnlyWithRoleArn),
+        }
+    }
+
+    /// Builds an update of `current`. Credential fields left blank keep the stored
+    /// credentials; switching between role and access key needs the new role ARN or key id.
+    pub fn to_update(&self, current: &Integration, errors: &mut ValidationErrors) -> IntegrationUpdate {
+        let method = AuthMethod::from_form(&self.auth_method);
+        let credentials = self.credentials(errors, Extras::Always);
+        let switching = method != AuthMethod::from_view(&current.credentials);
+        let credentials = match method {
+            AuthMethod::AssumeRole if switching && credentials.role_arn.is_none() => {
+                errors.push("role_arn", "is required to switch to assuming a role");
+                None
+            }
+            AuthMethod::AccessKey if switching && credentials.access_key_id.is_none() => {
+                errors.push("access_key_id", "is required to switch to an access key");
+                None
+            }
+            _ if credentials == AwsCredentials::default() => None,
+            _ => Some(credentials),
+        };
+        IntegrationUpdate {
+            name: Some(self.name.clone()),
+            description: Some(self.description.clone()),
+            primary_owner: Some(self.primary_owner.clone()),
+            secondary_owners: Some(self.owner_list()),
+            credentials,
+        }
+    }
+
+    /// The credentials of the chosen method only, so that a role ARN typed and then
+    /// abandoned for an access key is not saved.
+    fn credentials(&self, errors: &mut ValidationErrors, extras: Extras) -> AwsCredentials {
+        let credentials = match AuthMethod::from_form(&self.auth_method) {
+            AuthMethod::AssumeRole => {
+                let role_arn = non_blank(&self.role_arn);
+                let keep_extras = role_arn.is_some() || extras == Extras::Always;
+                AwsCredentials {
+                    session_duration_secs: keep_extras.then(|| self.session_duration(errors)).flatten(),
+                    external_id: keep_extras.then(|| non_blank(&self.external_id)).flatten(),
+                    role_arn,
+                    ..AwsCredentials::default()
+                }
+            }
+            AuthMethod::AccessKey => AwsCredentials {
+                access_key_id: non_blank(&self.access_key_id),
+                secret_access_key: non_blank(&self.secret_access_key),
+                ..AwsCredentials::default()
+            },
+        };
+        credentials.normalized()
+    }
+
+    fn session_duration(&self, errors: &mut ValidationErrors) -> Option<u32> {
+        let text = self.session_duration_secs.trim();
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<u32>() {
+            Ok(seconds) => Some(seconds),
+            Err(_) => {
+                errors.push("session_duration_secs", format!("`{text}` is not a whole number of seconds"));
+                None
+            }
+        }
+    }
+
+    fn owner_list(&self) -> Vec<String> {
+        self.secondary_owners
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|owner| !owner.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Returns the values to show again after a validation error: everything but the secret.
+    pub fn values(&self) -> FormValues {
+        FormValues {
+            app: self.app.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            primary_owner: self.primary_owner.clone(),
+            secondary_owners: self.secondary_owners.clone(),
+            extraction_type: self.extraction_type.clone(),
+            auth_method: AuthMethod::from_form(&self.auth_method).as_form_value(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            session_duration_secs: self.session_duration_secs.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_entered: !self.secret_access_key.trim().is_empty(),
+        }
+    }
+}
+
+/// The non-secret values a form shows.
+#[derive(Debug, Serialize)]
+pub(crate) struct FormValues {
+    app: String,
+    name: String,
+    description: String,
+    primary_owner: String,
+    secondary_owners: String,
+    extraction_type: String,
+    auth_method: &'static str,
+    role_arn: String,
+    external_id: String,
+    session_duration_secs: String,
+    access_key_id: String,
+    /// Whether a secret access key was typed, so the page can ask for it again.
+    secret_entered: bool,
+}
+
+impl FormValues {
+    /// `role` or `access_key`.
+    pub fn auth_method(&self) -> &'static str {
+        self.auth_method
+    }
+
+    /// Builds an empty Add form, with a fresh external ID to put in the role's trust policy.
+    pub fn new_integration() -> FormValues {
+        FormValues {
+            app: App::Aws.as_str().to_string(),
+            name: String::new(),
+            description: String::new(),
+            primary_owner: String::new(),
+            secondary_owners: String::new(),
+            extraction_type: ExtractionType::Direct.as_str().to_string(),
+            auth_method: AuthMethod::AssumeRole.as_form_value(),
+            role_arn: String::new(),
+            external_id: format!("muster-{}", ulid::Ulid::new().to_string().to_lowercase()),
+            session_duration_secs: DEFAULT_SESSION_DURATION_SECS.to_string(),
+            access_key_id: String::new(),
+            secret_entered: false,
+        }
+    }
+
+    /// Builds the Edit form of `integration`. Credential fields start blank because stored
+    /// credentials are never read back. The session duration is not secret, so it is shown.
+    pub fn existing(integration: &Integration) -> FormValues {
+        let view = &integration.credentials;
+        FormValues {
+            app: integration.app.as_str().to_string(),
+            name: integration.name.clone(),
+            description: integration.description.clone(),
+            primary_owner: integration.primary_owner.clone(),
+            secondary_owners: integration.secondary_owners.join("\n"),
+            extraction_type: integration.extraction_type.as_str().to_string(),
+            auth_method: AuthMethod::from_view(view).as_form_value(),
+            role_arn: String::new(),
+            external_id: String::new(),
+            session_duration_secs: view
+                .session_duration_secs
+                .unwrap_or(DEFAULT_SESSION_DURATION_SECS)
+                .to_string(),
+            access_key_id: String::new(),
+            secret_entered: false,
+        }
+    }
+}
+
+/// Field errors keyed by form field, several messages for one field joined.
+///
+/// The domain reports a missing credential set on the pseudo-field `credentials`; the
+/// form shows it next to the first field of the chosen method instead.
+pub(crate) fn field_errors(errors: &ValidationErrors, auth_method: &str) -> BTreeMap<String, String> {
+    let mut by_field: BTreeMap<String, String> = BTreeMap::new();
+    for error in &errors.errors {
+        let (field, message) = match (error.field.as_str(), AuthMethod::from_form(auth_method)) {
+            ("credentials", AuthMethod::AssumeRole) => ("role_arn", "is required: the ARN of the IAM role Muster assumes"),
+            ("credentials", AuthMethod::AccessKey) => ("access_key_id", "is required, with its secret access key"),
+            (field, _) => (field, error.message.as_str()),
+        };
+        by_field
+            .entry(field.to_string())
+            .and_modify(|existing| {
+                if !existing.contains(message) {
+                    existing.push_str("; ");
+                    existing.push_str(message);
+                }
+            })
+            .or_insert_with(|| message.to_string());
+    }
+    by_field
+}
+
+fn non_blank(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a test fails at the first broken step")]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> IntegrationForm {
+        let encoded: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        serde_urlencoded_like(&encoded.join("&"))
+    }
+
+    fn serde_urlencoded_like(query: &str) -> IntegrationForm {
+        let uri: axum::http::Uri = format!("/?{query}").parse().unwrap();
+        axum::extract::Query::<IntegrationForm>::try_from_uri(&uri).unwrap().0
+    }
+
+    #[test]
+    fn role_mode_ignores_access_key_fields() {
+        let mut errors = ValidationErrors::default();
+        let draft = form(&[
+            ("app", "aws"),
+            ("auth_method", "role"),
+            ("role_arn", "arn:aws:iam::123456789012:role/R"),
+            ("session_duration_secs", "7200"),
+            ("access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+            ("secret_access_key", "typed-then-abandoned"),
+        ])
+        .to_draft(&mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(draft.credentials.session_duration_secs, Some(7200));
+        assert_eq!(draft.credentials.access_key_id, None);
+        assert_eq!(draft.credentials.secret_access_key, None);
+    }
+
+    #[test]
+    fn bad_duration_is_a_field_error() {
+        let mut errors = ValidationErrors::default();
+        form(&[("app", "aws"), ("role_arn", "arn:aws:iam::123456789012:role/R"), ("session_duration_secs", "1h")])
+            .to_draft(&mut errors);
+        assert!(errors.for_field("session_duration_secs").is_some());
+    }
+
+    #[test]
+    fn owners_split_on_commas_and_lines() {
+        let parsed = form(&[("secondary_owners", "a@x.io,%20b@x.io%0Ac@x.io%0A")]).owner_list();
+        assert_eq!(parsed, ["a@x.io", "b@x.io", "c@x.io"]);
+    }
+
+    #[test]
+    fn values_never_hold_the_secret() {
+        let values = form(&[("auth_method", "access_key"), ("secret_access_key", "s3cr3t-value")]).values();
+        let shown = format!("{values:?}");
+        assert!(!shown.contains("s3cr3t-value"));
+        assert!(values.secret_entered);
+    }
+
+    #[test]
+    fn missing_credentials_shown_on_first_field() {
+        let mut errors = ValidationErrors::default();
+        errors.push("credentials", "give either …");
+        assert!(field_errors(&errors, "role").contains_key("role_arn"));
+        assert!(field_errors(&errors, "access_key").contains_key("access_key_id"));
+    }
+}
