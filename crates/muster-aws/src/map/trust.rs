@@ -478,6 +478,44 @@ mod tests {
     }
 
     #[test]
+    fn own_role_principal_points_to_role() {
+        let inventory = inventory_for(
+            r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+               "Principal":{"AWS":"arn:aws:iam::123456789012:role/target"}}]}"#,
+        );
+        let relation = inventory
+            .relations
+            .iter()
+            .find(|relation| relation.privilege_name == "assume")
+            .unwrap();
+        assert_eq!(
+            relation.parent,
+            EntityKey::new(EntityType::Connection, ROLE_ARN)
+        );
+        assert_eq!(
+            relation.child,
+            EntityKey::new(EntityType::Connection, ROLE_ARN)
+        );
+    }
+
+    #[test]
+    fn other_account_role_is_aws_account_identity() {
+        let inventory = inventory_for(
+            r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+               "Principal":{"AWS":"arn:aws:iam::999988887777:role/ci"}}]}"#,
+        );
+        let principal = inventory
+            .entities
+            .iter()
+            .find(|entity| entity.source_id == "arn:aws:iam::999988887777:role/ci")
+            .unwrap();
+        assert_eq!(principal.entity_type, EntityType::Identity);
+        assert_eq!(principal.source_type, "aws-account");
+        assert_eq!(principal.metadata["AccountId"], "999988887777");
+        assert_eq!(principal.metadata["ThisAccount"], false);
+    }
+
+    #[test]
     fn deny_statement_gives_false_privilege() {
         let inventory = inventory_for(
             r#"{"Statement":[{"Effect":"Deny","Action":"sts:*","Principal":{"AWS":"111122223333"}}]}"#,

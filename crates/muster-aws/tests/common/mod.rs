@@ -5,6 +5,10 @@
 //! `AWS_EC2_METADATA_DISABLED=true` and without AWS profile or key variables, and the
 //! connector always gets an explicit endpoint and explicit credentials, so neither the
 //! SDK nor boto3 can fall back to real AWS endpoints or instance metadata.
+//!
+//! Needs `moto_server` (moto 5.2.1 was used to write these tests) and `python3` with
+//! boto3 on `PATH`: `pip install 'moto[server]' boto3`. Each moto logs to
+//! `$CARGO_TARGET_TMPDIR/moto-<port>.log`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -106,8 +110,21 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// Starts moto on a free port. The port is free when chosen but could be taken
+    /// before moto binds it, so a moto that exits at start-up is retried on another port.
     pub fn start() -> Moto {
-        let port = free_port();
+        const ATTEMPTS: usize = 3;
+        let mut failures = Vec::new();
+        for _ in 0..ATTEMPTS {
+            match Self::start_on(free_port()) {
+                Ok(moto) => return moto,
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!("moto_server did not start: {}", failures.join("; "));
+    }
+
+    fn start_on(port: u16) -> Result<Moto, String> {
         let log_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("cannot create the moto log file");
         let log_err = log.try_clone().expect("cannot share the moto log file");
@@ -125,22 +142,21 @@ impl Moto {
         let started = Instant::now();
         loop {
             if let Ok((200, _)) = http("GET", &format!("{endpoint}/moto-api/"), "") {
-                break;
+                return Ok(Moto { process, endpoint });
             }
             if let Ok(Some(status)) = process.0.try_wait() {
-                panic!(
+                return Err(format!(
                     "moto_server exited with {status}; see {}",
                     log_path.display()
-                );
+                ));
             }
             assert!(
                 started.elapsed() < STARTUP_TIMEOUT,
-                "moto_server did not answer within {STARTUP_TIMEOUT:?}; see {}",
+                "moto_server did not respond within {STARTUP_TIMEOUT:?}; see {}",
                 log_path.display()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Moto { process, endpoint }
     }
 
     /// Builds the fixture account and returns the builder's JSON summary.
