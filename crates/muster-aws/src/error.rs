@@ -294,23 +294,14 @@ fn service_error(
     }
 }
 
-/// Names a principal the way its owner knows it: an assumed-role session becomes its role.
+/// Names a principal the way its owner knows it: an assumed-role session is named by its
+/// role. The role's ARN is not rebuilt because the session ARN omits the role's path.
 pub(crate) fn describe_principal(arn: &str) -> String {
     // arn:aws:sts::123456789012:assumed-role/RoleName/session
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("sts"), _, Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return arn.to_string();
-    };
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
     match resource.split('/').collect::<Vec<_>>().as_slice() {
-        ["assumed-role", role, ..] => {
-            format!("the role arn:{partition}:iam::{account}:role/{role} (session {arn})")
+        ["assumed-role", role, ..] if arn.starts_with("arn:") => {
+            format!("the role `{role}` ({arn})")
         }
         _ => arn.to_string(),
     }
@@ -462,8 +453,7 @@ pub(crate) mod tests {
     fn assumed_role_session_named_by_role() {
         assert_eq!(
             describe_principal("arn:aws:sts::123456789012:assumed-role/audit/muster-sync"),
-            "the role arn:aws:iam::123456789012:role/audit \
-             (session arn:aws:sts::123456789012:assumed-role/audit/muster-sync)"
+            "the role `audit` (arn:aws:sts::123456789012:assumed-role/audit/muster-sync)"
         );
         assert_eq!(
             describe_principal("arn:aws:iam::123456789012:user/reader"),

@@ -116,6 +116,31 @@ async fn untrusted_caller_cannot_assume() {
 }
 
 #[tokio::test]
+async fn assumed_role_without_iam_read_is_denied() {
+    let (moto, account) = enforced_account();
+    let mut options = options(&moto.endpoint);
+    options.base_credentials = Some(account.user_key("role-assumer"));
+    let credentials = AwsCredentials {
+        role_arn: Some(account.arn("roles", "no-access-role")),
+        ..Default::default()
+    };
+
+    let (result, _) = sync(&credentials, &options).await;
+    let error = result.expect_err("the role has no IAM permissions");
+
+    assert_eq!(error.status, IntegrationStatus::AccessDenied);
+    assert_eq!(
+        error.message,
+        format!(
+            "AccessDenied on iam:GetAccountAuthorizationDetails: attach the AWS managed policy \
+             IAMReadOnlyAccess to the role `no-access-role` \
+             (arn:aws:sts::{}:assumed-role/no-access-role/muster-sync)",
+            account.account_id()
+        )
+    );
+}
+
+#[tokio::test]
 async fn iam_read_only_access_syncs_fully() {
     let (moto, account) = enforced_account();
     let key = account.user_key("muster-reader");

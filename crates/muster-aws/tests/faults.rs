@@ -84,13 +84,14 @@ async fn list_call_pages_all_read() {
 
     assert_fixture_inventory(&inventory, &account);
     let stats = proxy.stats();
-    // Six roles in pages of two; alice's two keys in pages of one.
-    assert_eq!(count(&stats, "pages", "ListRoles"), 3);
+    // Seven roles in pages of two; alice's two keys in pages of one.
+    assert_eq!(count(&stats, "pages", "ListRoles"), 4);
     assert_eq!(count(&stats, "pages", "ListAccessKeys"), 7);
     assert_eq!(count(&stats, "pages", "ListMFADevices"), 2);
     for role in [
         "deploy-role",
         "muster-audit-role",
+        "no-access-role",
         "ec2-app-role",
         "bounded-role",
         "federated-role",

@@ -363,7 +363,7 @@ pub fn expected_entity_counts() -> BTreeMap<String, usize> {
         ("resource/account", 1),
         ("identity/user", 8),
         ("connection/group", 3),
-        ("connection/role", 6),
+        ("connection/role", 7),
         // 4 customer managed + AdministratorAccess, ReadOnlyAccess, IAMReadOnlyAccess.
         ("connection/policy", 7),
         // alice-notes, assume-any-role (users), auditors-extra (group), ec2-app-queue (role).
@@ -385,8 +385,9 @@ pub fn expected_relation_counts() -> BTreeMap<String, usize> {
         // 10 managed policy attachments + 4 inline policies.
         ("attached", 14),
         ("permissions-boundary", 1),
-        // deploy 1, muster-audit 1, ec2-app 1, bounded 2, federated 5 allow + 1 deny, public 1.
-        ("assume", 12),
+        // deploy 1, muster-audit 1, no-access 1, ec2-app 1, bounded 2,
+        // federated 5 allow + 1 deny, public 1.
+        ("assume", 13),
     ]
     .into_iter()
     .map(|(key, count)| (key.to_string(), count))
