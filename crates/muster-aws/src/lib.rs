@@ -24,7 +24,8 @@ pub struct ConnectorOptions {
     /// Overrides the endpoint of every AWS service (tests point it at the emulator).
     /// When `None`, `AWS_ENDPOINT_URL` and the standard configuration apply.
     pub endpoint_url: Option<String>,
-    /// Region for STS and signing; IAM is global. Defaults to `AWS_REGION`, else us-east-1.
+    /// Region for STS and signing; IAM is global. Defaults to `AWS_REGION`, then
+    /// `AWS_DEFAULT_REGION`, else us-east-1.
     pub region: Option<String>,
     /// Credentials that assume the role, in place of the host's standard credential chain.
     pub base_credentials: Option<StaticCredentials>,
