@@ -285,6 +285,52 @@ pub(crate) fn field_errors(errors: &ValidationErrors, auth_method: &str) -> BTre
     by_field
 }
 
+/// The form's fields in page order: name, label, and the id of the control to focus.
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("app", "Application", "app"),
+    ("name", "Name", "name"),
+    ("description", "Description", "description"),
+    ("primary_owner", "Primary owner", "primary_owner"),
+    ("secondary_owners", "Secondary owners", "secondary_owners"),
+    ("extraction_type", "Extraction type", "extraction_type"),
+    ("credentials", "AWS credentials", "auth-role"),
+    ("role_arn", "Role ARN", "role_arn"),
+    ("external_id", "External ID", "external_id"),
+    ("session_duration_secs", "Session duration", "session_duration_secs"),
+    ("access_key_id", "Access key id", "access_key_id"),
+    ("secret_access_key", "Secret access key", "secret_access_key"),
+];
+
+/// One entry of the error summary above the form.
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorSummaryItem {
+    /// The id of the control the entry links to.
+    anchor: String,
+    label: String,
+    message: String,
+}
+
+/// Lists the field errors in page order, with the labels the page shows. A field the
+/// form does not know comes last under its own name.
+pub(crate) fn error_summary(by_field: &BTreeMap<String, String>) -> Vec<ErrorSummaryItem> {
+    let known = FIELDS.iter().filter_map(|(field, label, anchor)| {
+        by_field.get(*field).map(|message| ErrorSummaryItem {
+            anchor: (*anchor).to_string(),
+            label: (*label).to_string(),
+            message: message.clone(),
+        })
+    });
+    let unknown = by_field
+        .iter()
+        .filter(|(field, _)| !FIELDS.iter().any(|(known, _, _)| known == field))
+        .map(|(field, message)| ErrorSummaryItem {
+            anchor: field.clone(),
+            label: field.clone(),
+            message: message.clone(),
+        });
+    known.chain(unknown).collect()
+}
+
 fn non_blank(value: &str) -> Option<String> {
     let trimmed = value.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_string())
@@ -343,6 +389,17 @@ mod tests {
         let shown = format!("{values:?}");
         assert!(!shown.contains("s3cr3t-value"));
         assert!(values.secret_entered);
+    }
+
+    #[test]
+    fn error_summary_in_page_order() {
+        let mut errors = ValidationErrors::default();
+        errors.push("secret_access_key", "is required with an access key id");
+        errors.push("name", "is required");
+        errors.push("mystery", "is odd");
+        let summary = error_summary(&field_errors(&errors, "access_key"));
+        let labels: Vec<&str> = summary.iter().map(|item| item.label.as_str()).collect();
+        assert_eq!(labels, ["Name", "Secret access key", "mystery"]);
     }
 
     #[test]

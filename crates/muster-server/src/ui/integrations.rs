@@ -1,7 +1,7 @@
 //! Integration pages: the list, Add and Edit forms, the integration page with its sync
 //! panel and inventory, and removal.
 
-use super::form::{field_errors, FormValues, IntegrationForm};
+use super::form::{error_summary, field_errors, FormValues, IntegrationForm};
 use super::inventory::{inventory, InventoryQuery};
 use super::render::{page, PageError};
 use crate::extract::IntegrationRef;
@@ -322,9 +322,10 @@ fn render_form(
         ),
         None => ("/integrations".to_string(), None),
     };
+    let error_list = error_summary(&errors);
     let html = state.pages.render(
         "integration_form.html",
-        context! { nav => "integrations", action, integration => view, values, errors },
+        context! { nav => "integrations", action, integration => view, values, errors, error_list },
     )?;
     Ok((status, Html(html)).into_response())
 }

@@ -6,13 +6,14 @@
 //! naming credential facts (console password, MFA, access keys) are grouped apart so that
 //! the page lists them first.
 
+use super::render::display_timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Nesting depth below which values are shown as indented JSON rather than nested lists.
+/// Nesting depth beyond which values are shown as indented JSON rather than nested lists.
 const MAX_DEPTH: usize = 6;
 
-/// The key every metadata object carries. It is hidden because it tells a reader nothing.
+/// The key every metadata object carries. It is hidden because it means nothing to a reader.
 const METADATA_VERSION_KEY: &str = "Metadata Version";
 
 /// Words that mark a top-level key as a credential fact, compared ignoring case, `_`, `-`
@@ -26,6 +27,8 @@ pub(crate) enum MetadataView {
     /// `null`, an empty string, list or object.
     Empty,
     Text { text: String },
+    /// An RFC 3339 timestamp: `value` as stored, `text` as shown.
+    Time { value: String, text: String },
     Flag { value: bool },
     /// A list of values that are not all flat records.
     List { items: Vec<MetadataView> },
@@ -113,18 +116,67 @@ fn field(key: &str, value: &Value, depth: usize) -> MetadataField {
     }
 }
 
-/// `snake_case` keys become a sentence-case label; other keys (`PasswordLastUsed`,
-/// `Metadata Version`) stay as the source wrote them.
+/// Makes a key of several words readable: `console_password` and `ConsolePassword` both
+/// become `Console password`, and acronyms stay upper case (`MFADevices` becomes
+/// `MFA devices`). Single words (`owner`, often a tag key) and keys with spaces stay as the
+/// source wrote them, so that data keys are not altered.
 fn label(key: &str) -> String {
-    if !key.contains('_') {
+    if key.contains(' ') {
         return key.to_string();
     }
-    let spaced = key.replace('_', " ");
-    let mut chars = spaced.trim().chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => key.to_string(),
+    let words = split_words(key);
+    if words.len() < 2 {
+        return key.to_string();
     }
+    let mut label = String::new();
+    for (index, word) in words.iter().enumerate() {
+        let is_acronym = word.chars().count() > 1 && word.chars().all(|c| !c.is_lowercase());
+        if index == 0 {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                label.extend(first.to_uppercase());
+                label.push_str(chars.as_str());
+            }
+        } else {
+            label.push(' ');
+            if is_acronym {
+                label.push_str(word);
+            } else {
+                label.push_str(&word.to_lowercase());
+            }
+        }
+    }
+    label
+}
+
+/// Splits `snake_case` and `CamelCase` into words. An upper-case run is one word, except
+/// that its last letter starts the next word when a lower-case letter follows it.
+fn split_words(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (index, &c) in chars.iter().enumerate() {
+        if c == '_' || c == '-' {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let previous = index.checked_sub(1).map(|i| chars[i]);
+        let next = chars.get(index + 1).copied();
+        let starts_word = c.is_uppercase()
+            && previous.is_some_and(|p| {
+                p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if starts_word && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
 }
 
 fn view(value: &Value, depth: usize) -> MetadataView {
@@ -136,10 +188,18 @@ fn view(value: &Value, depth: usize) -> MetadataView {
         Value::Bool(flag) => MetadataView::Flag { value: *flag },
         Value::Number(number) => MetadataView::Text { text: number.to_string() },
         Value::String(text) if text.is_empty() => MetadataView::Empty,
-        Value::String(text) => match embedded_policy(text) {
-            Some(document) => MetadataView::Policy { text: pretty(&document) },
-            None => MetadataView::Text { text: text.clone() },
-        },
+        Value::String(text) => {
+            if let Some(document) = embedded_policy(text) {
+                MetadataView::Policy { text: pretty(&document) }
+            } else if let Some(display) = display_timestamp(text) {
+                MetadataView::Time {
+                    value: text.clone(),
+                    text: display,
+                }
+            } else {
+                MetadataView::Text { text: text.clone() }
+            }
+        }
         Value::Array(items) if items.is_empty() => MetadataView::Empty,
         Value::Array(items) => list_view(items, depth),
         Value::Object(object) if object.is_empty() => MetadataView::Empty,
@@ -275,6 +335,19 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_shown_in_utc() {
+        let view = view(&json!("2026-12-04T20:50:53.40802Z"), 1);
+        assert_eq!(
+            view,
+            MetadataView::Time {
+                value: "2026-12-04T20:50:53.40802Z".into(),
+                text: "2026-12-04 20:50:53 UTC".into()
+            }
+        );
+        assert_eq!(super::view(&json!("N/A"), 1), text("N/A"));
+    }
+
+    #[test]
     fn deep_nesting_falls_back_to_json() {
         let mut value = json!("leaf");
         for _ in 0..10 {
@@ -293,7 +366,14 @@ mod tests {
     #[test]
     fn labels_and_summaries() {
         assert_eq!(label("console_password"), "Console password");
-        assert_eq!(label("PasswordLastUsed"), "PasswordLastUsed");
+        assert_eq!(label("PasswordLastUsed"), "Password last used");
+        assert_eq!(label("AccessKeyId"), "Access key id");
+        assert_eq!(label("MFADevices"), "MFA devices");
+        assert_eq!(label("MFA"), "MFA");
+        assert_eq!(label("Arn"), "Arn");
+        assert_eq!(label("owner"), "owner");
+        assert_eq!(label("Metadata Version"), "Metadata Version");
+        assert_eq!(label("s3_bucket2Name"), "S3 bucket2 name");
         assert_eq!(summary(&json!({"Metadata Version": "v1", "via": "group", "n": 2})), "n: 2; via: group");
         assert_eq!(summary(&json!(null)), "");
     }

@@ -141,17 +141,21 @@ fn upper_first(text: &str) -> String {
     }
 }
 
-/// Formats a stored RFC 3339 timestamp as `2026-01-05 14:03:22 UTC`; other text passes
-/// through unchanged.
+/// Formats an RFC 3339 timestamp as `2026-01-05 14:03:22 UTC`, or returns `None` when
+/// `text` is not one.
+pub(crate) fn display_timestamp(text: &str) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|at| at.to_offset(time::UtcOffset::UTC).format(&format).ok())
+}
+
+/// Formats a stored timestamp for a page; other text passes through unchanged.
 fn datetime(value: Option<String>) -> String {
     let Some(value) = value else {
         return String::new();
     };
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .and_then(|at| at.to_offset(time::UtcOffset::UTC).format(&format).ok())
-        .unwrap_or(value)
+    display_timestamp(&value).unwrap_or(value)
 }
 
 /// Picks the badge colour of an integration status or sync run state.
