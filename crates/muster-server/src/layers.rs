@@ -141,8 +141,11 @@ async fn write_error_bodies(State(pages): State<Arc<Pages>>, request: Request, n
 /// site.
 ///
 /// Muster has no sign-in yet, so any web page open in the same browser could otherwise
-/// post a form to it. Browsers send `Sec-Fetch-Site` and `Origin` on such requests;
+/// post a form to it. Browsers send `Sec-Fetch-Site` and `Origin` on such requests, while
 /// command-line clients send neither and pass.
+///
+/// NOTE: the `Host` header is not checked, so a page served from a DNS name that an
+/// attacker rebinds to 127.0.0.1 counts as same-origin. Sign-in is the planned fix.
 async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
     if request.method().is_safe() || !is_cross_site(request.headers()) {
         return next.run(request).await;
