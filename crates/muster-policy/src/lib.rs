@@ -1,0 +1,22 @@
+//! Muster's AWS IAM policy engine. No I/O: callers pass documents and account data in.
+//!
+//! - [`parse`] reads policy documents, [`catalog`] knows every AWS action.
+//! - [`evaluate`] decides one request for one principal the way IAM does.
+//! - [`access`], [`assume`] and [`escalation`] derive effective access, who can assume a
+//!   role, and privilege-escalation paths; [`findings`] turns them into risk findings.
+//! - [`account`] is the input model, loaded from `aws iam get-account-authorization-details`
+//!   output by [`authorization_details`].
+
+pub mod catalog;
+pub mod condition;
+pub mod context;
+pub mod document;
+pub mod parse;
+pub mod pattern;
+
+pub use catalog::{catalog, AccessLevel, ActionId, ActionSet, Catalog};
+pub use condition::Condition;
+pub use context::{RequestContext, Truth};
+pub use document::{Effect, Policy, PolicyVersion, Statement};
+pub use parse::{parse_policy, parse_policy_text, PolicyError};
+pub use pattern::Pattern;
