@@ -7,10 +7,13 @@
 //! - [`account`] is the input model, loaded from `aws iam get-account-authorization-details`
 //!   output by [`authorization_details`].
 
+pub mod account;
+pub mod authorization_details;
 pub mod catalog;
 pub mod condition;
 pub mod context;
 pub mod document;
+pub mod evaluate;
 pub mod parse;
 pub mod pattern;
 
@@ -20,3 +23,6 @@ pub use context::{RequestContext, Truth};
 pub use document::{Effect, Policy, PolicyVersion, Statement};
 pub use parse::{parse_policy, parse_policy_text, PolicyError};
 pub use pattern::Pattern;
+pub use account::{Account, PolicySource, PrincipalId, PrincipalPolicies, SourcedPolicy};
+pub use authorization_details::{load_authorization_details, LoadError, LoadProblem, LoadedAccount};
+pub use evaluate::{check, evaluate, Decision, Request, StatementRef, Verdict};

@@ -1,0 +1,326 @@
+//! Loading an [`Account`] from the JSON that `aws iam get-account-authorization-details`
+//! prints (`UserDetailList`, `GroupDetailList`, `RoleDetailList`, `Policies`).
+//!
+//! Policy documents may be JSON objects (as the AWS CLI prints them) or percent-encoded
+//! strings (as the IAM API returns them). A document that does not parse, or a managed
+//! policy ARN that the file does not define, does not stop the load: it is reported in
+//! [`LoadedAccount::problems`] so that nothing is dropped silently.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::account::{Account, Group, ManagedPolicy, NamedPolicy, Role, User};
+use crate::document::Policy;
+use crate::parse::{parse_policy, parse_policy_text, PolicyError};
+
+/// A file that is not authorization details at all.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid authorization details at `{path}`: {message}")]
+pub struct LoadError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Something in the file that was skipped, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadProblem {
+    #[error("{owner}: {error}")]
+    InvalidPolicy { owner: String, error: PolicyError },
+    #[error("{owner}: managed policy `{arn}` is not in the file's `Policies` list")]
+    MissingManagedPolicy { owner: String, arn: String },
+    #[error("{owner}: group `{group}` is not in the file's `GroupDetailList`")]
+    MissingGroup { owner: String, group: String },
+}
+
+/// The loaded account and the problems found while loading it.
+#[derive(Debug)]
+pub struct LoadedAccount {
+    pub account: Account,
+    pub problems: Vec<LoadProblem>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct Details {
+    user_detail_list: Vec<UserDetail>,
+    group_detail_list: Vec<GroupDetail>,
+    role_detail_list: Vec<RoleDetail>,
+    policies: Vec<PolicyDetail>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct UserDetail {
+    user_name: String,
+    user_id: String,
+    arn: String,
+    user_policy_list: Vec<InlinePolicy>,
+    group_list: Vec<String>,
+    attached_managed_policies: Vec<AttachedPolicy>,
+    permissions_boundary: Option<Boundary>,
+    tags: Vec<Tag>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct GroupDetail {
+    group_name: String,
+    group_id: String,
+    arn: String,
+    group_policy_list: Vec<InlinePolicy>,
+    attached_managed_policies: Vec<AttachedPolicy>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct RoleDetail {
+    role_name: String,
+    role_id: String,
+    arn: String,
+    assume_role_policy_document: Option<Value>,
+    role_policy_list: Vec<InlinePolicy>,
+    attached_managed_policies: Vec<AttachedPolicy>,
+    permissions_boundary: Option<Boundary>,
+    tags: Vec<Tag>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct PolicyDetail {
+    policy_name: String,
+    arn: String,
+    default_version_id: Option<String>,
+    policy_version_list: Vec<PolicyVersionDetail>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct PolicyVersionDetail {
+    document: Option<Value>,
+    version_id: String,
+    is_default_version: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct InlinePolicy {
+    policy_name: String,
+    policy_document: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct AttachedPolicy {
+    policy_arn: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct Boundary {
+    permissions_boundary_arn: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+/// Loads an account from authorization-details JSON text.
+pub fn load_authorization_details(text: &str) -> Result<LoadedAccount, LoadError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let details: Details = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| LoadError {
+        path: error.path().to_string(),
+        message: error.inner().to_string(),
+    })?;
+    Ok(build(details))
+}
+
+fn build(details: Details) -> LoadedAccount {
+    let mut problems = Vec::new();
+
+    let managed_policies: Vec<ManagedPolicy> = details
+        .policies
+        .into_iter()
+        .filter_map(|detail| managed_policy(detail, &mut problems))
+        .collect();
+
+    let groups: Vec<Group> = details
+        .group_detail_list
+        .into_iter()
+        .map(|detail| {
+            let owner = format!("group `{}`", detail.group_name);
+            Group {
+                inline_policies: inline_policies(detail.group_policy_list, &owner, &mut problems),
+                managed_policy_arns: arns(detail.attached_managed_policies),
+                name: detail.group_name,
+                id: detail.group_id,
+                arn: detail.arn,
+            }
+        })
+        .collect();
+
+    let users: Vec<User> = details
+        .user_detail_list
+        .into_iter()
+        .map(|detail| {
+            let owner = format!("user `{}`", detail.user_name);
+            User {
+                inline_policies: inline_policies(detail.user_policy_list, &owner, &mut problems),
+                managed_policy_arns: arns(detail.attached_managed_policies),
+                groups: detail.group_list,
+                permissions_boundary: boundary_arn(detail.permissions_boundary),
+                tags: tags(detail.tags),
+                name: detail.user_name,
+                id: detail.user_id,
+                arn: detail.arn,
+            }
+        })
+        .collect();
+
+    let roles: Vec<Role> = details
+        .role_detail_list
+        .into_iter()
+        .map(|detail| {
+            let owner = format!("role `{}`", detail.role_name);
+            let trust_policy = detail
+                .assume_role_policy_document
+                .as_ref()
+                .and_then(|document| document_or_problem(document, &format!("trust policy of {owner}"), &mut problems));
+            Role {
+                inline_policies: inline_policies(detail.role_policy_list, &owner, &mut problems),
+                managed_policy_arns: arns(detail.attached_managed_policies),
+                permissions_boundary: boundary_arn(detail.permissions_boundary),
+                trust_policy,
+                tags: tags(detail.tags),
+                name: detail.role_name,
+                id: detail.role_id,
+                arn: detail.arn,
+            }
+        })
+        .collect();
+
+    let account = Account::new(None, users, groups, roles, managed_policies);
+    report_dangling_references(&account, &mut problems);
+    LoadedAccount { account, problems }
+}
+
+fn report_dangling_references(account: &Account, problems: &mut Vec<LoadProblem>) {
+    let mut check_policy = |owner: &str, arn: &str| {
+        if account.managed_policy(arn).is_none() {
+            problems.push(LoadProblem::MissingManagedPolicy {
+                owner: owner.to_string(),
+                arn: arn.to_string(),
+            });
+        }
+    };
+    for user in &account.users {
+        let owner = format!("user `{}`", user.name);
+        user.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+        if let Some(arn) = &user.permissions_boundary {
+            check_policy(&owner, arn);
+        }
+    }
+    for role in &account.roles {
+        let owner = format!("role `{}`", role.name);
+        role.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+        if let Some(arn) = &role.permissions_boundary {
+            check_policy(&owner, arn);
+        }
+    }
+    for group in &account.groups {
+        let owner = format!("group `{}`", group.name);
+        group.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+    }
+    for user in &account.users {
+        for group in &user.groups {
+            if account.group(group).is_none() {
+                problems.push(LoadProblem::MissingGroup {
+                    owner: format!("user `{}`", user.name),
+                    group: group.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Option<ManagedPolicy> {
+    let owner = format!("managed policy `{}`", detail.arn);
+    let mut default = None;
+    let mut other_versions = Vec::new();
+    for version in detail.policy_version_list {
+        let is_default = version.is_default_version || detail.default_version_id.as_deref() == Some(&version.version_id);
+        let Some(document) = version.document.as_ref() else {
+            continue;
+        };
+        let owner = format!("{owner} version `{}`", version.version_id);
+        let Some(document) = document_or_problem(document, &owner, problems) else {
+            continue;
+        };
+        if is_default {
+            default = Some(document);
+        } else {
+            other_versions.push((version.version_id, document));
+        }
+    }
+    let name = if detail.policy_name.is_empty() {
+        detail.arn.rsplit('/').next().unwrap_or_default().to_string()
+    } else {
+        detail.policy_name
+    };
+    Some(ManagedPolicy {
+        document: default?,
+        arn: detail.arn,
+        name,
+        default_version_id: detail.default_version_id,
+        other_versions,
+    })
+}
+
+fn inline_policies(list: Vec<InlinePolicy>, owner: &str, problems: &mut Vec<LoadProblem>) -> Vec<NamedPolicy> {
+    list.into_iter()
+        .filter_map(|policy| {
+            let document = policy.policy_document.as_ref()?;
+            let owner = format!("inline policy `{}` of {owner}", policy.policy_name);
+            let document = document_or_problem(document, &owner, problems)?;
+            Some(NamedPolicy {
+                name: policy.policy_name,
+                document,
+            })
+        })
+        .collect()
+}
+
+fn document_or_problem(document: &Value, owner: &str, problems: &mut Vec<LoadProblem>) -> Option<Arc<Policy>> {
+    let parsed = match document {
+        Value::String(text) => parse_policy_text(text),
+        other => parse_policy(other),
+    };
+    match parsed {
+        Ok(policy) => Some(Arc::new(policy)),
+        Err(error) => {
+            problems.push(LoadProblem::InvalidPolicy {
+                owner: owner.to_string(),
+                error,
+            });
+            None
+        }
+    }
+}
+
+fn arns(list: Vec<AttachedPolicy>) -> Vec<String> {
+    list.into_iter().map(|policy| policy.policy_arn).collect()
+}
+
+fn boundary_arn(boundary: Option<Boundary>) -> Option<String> {
+    boundary
+        .map(|boundary| boundary.permissions_boundary_arn)
+        .filter(|arn| !arn.is_empty())
+}
+
+fn tags(list: Vec<Tag>) -> Vec<(String, String)> {
+    list.into_iter().map(|tag| (tag.key, tag.value)).collect()
+}
