@@ -7,6 +7,7 @@
 //! - [`account`] is the input model, loaded from `aws iam get-account-authorization-details`
 //!   output by [`authorization_details`].
 
+pub mod access;
 pub mod account;
 pub mod authorization_details;
 pub mod catalog;
@@ -26,3 +27,4 @@ pub use pattern::Pattern;
 pub use account::{Account, PolicySource, PrincipalId, PrincipalPolicies, SourcedPolicy};
 pub use authorization_details::{load_authorization_details, LoadError, LoadProblem, LoadedAccount};
 pub use evaluate::{check, evaluate, Decision, Request, StatementRef, Verdict};
+pub use access::{access_bits, effective_access, AccessBits, EffectiveAccess, ResourceScope};
