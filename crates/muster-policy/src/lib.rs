@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod account;
+pub mod assume;
 pub mod authorization_details;
 pub mod catalog;
 pub mod condition;
@@ -17,6 +18,9 @@ pub mod document;
 pub mod evaluate;
 pub mod parse;
 pub mod pattern;
+
+#[cfg(test)]
+mod test_support;
 
 pub use catalog::{catalog, AccessLevel, ActionId, ActionSet, Catalog};
 pub use condition::Condition;
@@ -28,3 +32,4 @@ pub use account::{Account, PolicySource, PrincipalId, PrincipalPolicies, Sourced
 pub use authorization_details::{load_authorization_details, LoadError, LoadProblem, LoadedAccount};
 pub use evaluate::{check, evaluate, Decision, Request, StatementRef, Verdict};
 pub use access::{access_bits, effective_access, AccessBits, EffectiveAccess, ResourceScope};
+pub use assume::{can_assume, who_can_assume, Assumer, RoleAssumers};
