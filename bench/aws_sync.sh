@@ -7,17 +7,21 @@
 # per-user access key and MFA calls, then writes a snapshot to SQLite.
 #
 # Usage: bench/aws_sync.sh [RUNS]   (default 3 runs of each, alternating)
+#        MUSTER_BIN=path/to/muster bench/aws_sync.sh   (use an existing release binary)
 # Needs: moto_server, boto3 and awscli (scripts/requirements-test.txt), /usr/bin/time.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
-export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE
 
-cargo build --release -p muster
-muster="$CARGO_TARGET_DIR/release/muster"
+# MUSTER_BIN skips the build and uses that binary.
+if [ -z "${MUSTER_BIN:-}" ]; then
+  cargo build --release -p muster
+fi
+muster=${MUSTER_BIN:-$CARGO_TARGET_DIR/release/muster}
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

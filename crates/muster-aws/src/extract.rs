@@ -9,7 +9,9 @@ use crate::error::{self, CallFailure, ErrorContext};
 use crate::fetch::authorization::{fetch_authorization_details, fetch_role_listings};
 use crate::fetch::credential_report::{fetch_credential_report, CredentialReport, ReportPolling};
 use crate::fetch::policies::fetch_missing_policies;
-use crate::fetch::user_credentials::{fetch_user_credentials, UserCredentialRequest};
+use crate::fetch::user_credentials::{
+    fetch_user_credentials, fetch_virtual_mfa_devices, UserCredentialRequest,
+};
 use crate::map::{self, AccountData};
 use crate::retry::{send_with_retry, RetryPolicy};
 use crate::{ConnectorOptions, Progress, SyncError};
@@ -59,15 +61,23 @@ pub(crate) async fn extract_account(
         ..Default::default()
     };
 
+    // These reads do not depend on each other, so they run at the same time: the
+    // credential report in particular may take seconds to generate.
     report(progress, "authorization details", 0, None);
     let on_page = |pages| report(progress, "authorization details", pages, None);
-    data.details = fetch_authorization_details(&clients.iam, &retry, &on_page)
-        .await
-        .map_err(|sdk_error| {
-            let failure = CallFailure::from_sdk(&sdk_error);
-            error::sync_error(error::GET_ACCOUNT_AUTHORIZATION_DETAILS, &failure, &context)
-        })?;
-    match fetch_role_listings(&clients.iam, &retry).await {
+    let report_polling = ReportPolling::default();
+    let (details, role_listings, credential_report, virtual_mfa) = tokio::join!(
+        fetch_authorization_details(&clients.iam, &retry, &on_page),
+        fetch_role_listings(&clients.iam, &retry),
+        fetch_credential_report(&clients.iam, &retry, &report_polling),
+        fetch_virtual_mfa_devices(&clients.iam, &retry),
+    );
+
+    data.details = details.map_err(|sdk_error| {
+        let failure = CallFailure::from_sdk(&sdk_error);
+        error::sync_error(error::GET_ACCOUNT_AUTHORIZATION_DETAILS, &failure, &context)
+    })?;
+    match role_listings {
         Ok(listings) => data.role_listings = Some(listings),
         Err(sdk_error) => warnings.push(format!(
             "iam:ListRoles failed with {}; role descriptions and maximum session durations are \
@@ -75,9 +85,7 @@ pub(crate) async fn extract_account(
             CallFailure::from_sdk(&sdk_error).summary()
         )),
     }
-
-    report(progress, "credential report", 0, Some(1));
-    match fetch_credential_report(&clients.iam, &retry, &ReportPolling::default()).await {
+    match credential_report {
         Ok(credential_report) => data.credential_report = Some(credential_report),
         Err(unavailable) => warnings.push(format!(
             "{}; credential facts come from per-user calls only and console password facts \
@@ -86,14 +94,29 @@ pub(crate) async fn extract_account(
         )),
     }
     report(progress, "credential report", 1, Some(1));
+    // Without the listing each user with MFA gets its own iam:ListMFADevices call.
+    let virtual_mfa = match virtual_mfa {
+        Ok(devices) => Some(devices),
+        Err(problem) => {
+            tracing::warn!(problem, "listing virtual MFA devices failed; listing them per user");
+            None
+        }
+    };
 
     let requests = user_credential_requests(&data);
     let total = requests.len() as u64;
     report(progress, "access keys and MFA", 0, Some(total));
     let on_user = |done| report(progress, "access keys and MFA", done, Some(total));
     let concurrency = options.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
-    let user_results =
-        fetch_user_credentials(&clients.iam, &retry, requests, concurrency, &on_user).await;
+    let user_results = fetch_user_credentials(
+        &clients.iam,
+        &retry,
+        requests,
+        virtual_mfa.as_ref(),
+        concurrency,
+        &on_user,
+    )
+    .await;
     data.user_credentials = user_results.by_user;
     warnings.extend(user_results.warnings);
 
@@ -170,14 +193,15 @@ fn user_credential_requests(data: &AccountData) -> Vec<UserCredentialRequest> {
                 return None;
             };
             let row = report.and_then(|report| report.users.get(arn));
-            let (access_keys, mfa_devices) = match row {
-                Some(row) => (row.has_access_keys(), row.has_mfa()),
-                None => (true, true),
+            let (access_keys, access_key_last_used, mfa_devices) = match row {
+                Some(row) => (row.has_access_keys(), row.any_access_key_used(), row.has_mfa()),
+                None => (true, true, true),
             };
             (access_keys || mfa_devices).then(|| UserCredentialRequest {
                 user_name: user_name.to_string(),
                 arn: arn.to_string(),
                 access_keys,
+                access_key_last_used,
                 mfa_devices,
             })
         })

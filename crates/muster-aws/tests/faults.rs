@@ -57,10 +57,13 @@ async fn gaad_pages_all_read() {
     assert_eq!(last_page_report.done, pages);
 
     // The credential report spares the per-user calls for users without keys or MFA:
-    // 6 users have keys (7 keys in all) and 2 have MFA.
+    // 6 users have keys (7 keys in all). Only bob's single key was ever used, so only it
+    // needs GetAccessKeyLastUsed. The 2 users with MFA have virtual devices, found in one
+    // account-wide listing.
     assert_eq!(count(&stats, "requests", "ListAccessKeys"), 6);
-    assert_eq!(count(&stats, "requests", "GetAccessKeyLastUsed"), 7);
-    assert_eq!(count(&stats, "requests", "ListMFADevices"), 2);
+    assert_eq!(count(&stats, "requests", "GetAccessKeyLastUsed"), 1);
+    assert_eq!(count(&stats, "requests", "ListVirtualMFADevices"), 1);
+    assert_eq!(count(&stats, "requests", "ListMFADevices"), 0);
 }
 
 #[tokio::test]
@@ -76,6 +79,8 @@ async fn list_call_pages_all_read() {
             "ListAccessKeys=1",
             "--page-size",
             "ListMFADevices=1",
+            "--page-size",
+            "ListVirtualMFADevices=1",
         ],
     );
 
@@ -87,7 +92,7 @@ async fn list_call_pages_all_read() {
     // Seven roles in pages of two; alice's two keys in pages of one.
     assert_eq!(count(&stats, "pages", "ListRoles"), 4);
     assert_eq!(count(&stats, "pages", "ListAccessKeys"), 7);
-    assert_eq!(count(&stats, "pages", "ListMFADevices"), 2);
+    assert_eq!(count(&stats, "pages", "ListVirtualMFADevices"), 2);
     for role in [
         "deploy-role",
         "muster-audit-role",
@@ -122,13 +127,12 @@ async fn throttled_calls_retried_to_completion() {
     let moto = Moto::start();
     let account = moto.build_account();
     let throttles = [
-        ("GetCallerIdentity", "2"),
+        ("GetCallerIdentity", "2,TooManyRequestsException,429"),
         ("GetAccountAuthorizationDetails", "3"),
         ("ListRoles", "2"),
         ("GenerateCredentialReport", "2,ThrottlingException,400"),
         ("ListAccessKeys", "3,RequestLimitExceeded,400"),
-        ("GetAccessKeyLastUsed", "2,ServiceUnavailable,503"),
-        ("ListMFADevices", "2,TooManyRequestsException,429"),
+        ("ListVirtualMFADevices", "2,ServiceUnavailable,503"),
     ];
     let switches: Vec<String> = throttles
         .iter()
@@ -307,7 +311,12 @@ async fn literal_plus_and_user_boundary() {
 async fn per_user_call_denied_becomes_warning() {
     let moto = Moto::start();
     let account = moto.build_account();
-    let proxy = FaultProxy::start(&moto.endpoint, &["--deny", "ListMFADevices"]);
+    // Without the account-wide virtual device listing, each user with MFA needs its own
+    // ListMFADevices call, which is then denied.
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &["--deny", "ListVirtualMFADevices", "--deny", "ListMFADevices"],
+    );
 
     let (result, _) = sync(&fake_access_key(), &options(&proxy.endpoint)).await;
     let inventory = result.expect("a denied per-user call must not fail the sync");
@@ -347,10 +356,12 @@ async fn credential_report_unavailable_falls_back() {
         "{}",
         inventory.warnings[0]
     );
-    // Without the report, every user gets the per-user calls.
+    // Without the report, every user gets the per-user calls, except MFA listings for
+    // the 2 users whose virtual devices the account-wide listing found.
     let stats = proxy.stats();
     assert_eq!(count(&stats, "requests", "ListAccessKeys"), 8);
-    assert_eq!(count(&stats, "requests", "ListMFADevices"), 8);
+    assert_eq!(count(&stats, "requests", "GetAccessKeyLastUsed"), 7);
+    assert_eq!(count(&stats, "requests", "ListMFADevices"), 6);
 
     let alice = &entity(
         &inventory,

@@ -71,6 +71,13 @@ impl ReportRow {
     pub(crate) fn has_mfa(&self) -> bool {
         self.mfa_active == Some(true)
     }
+
+    /// Whether the report records a use of either access key.
+    pub(crate) fn any_access_key_used(&self) -> bool {
+        self.access_keys
+            .iter()
+            .any(|slot| slot.exists() && slot.last_used_date.is_some())
+    }
 }
 
 /// A parsed credential report.

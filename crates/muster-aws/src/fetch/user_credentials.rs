@@ -1,5 +1,6 @@
 //! Per-user credential calls: `iam:ListAccessKeys` with `iam:GetAccessKeyLastUsed` for
-//! each key, and `iam:ListMFADevices`, run for several users at once.
+//! each key, and `iam:ListMFADevices`, run for several users at once. Virtual MFA devices
+//! come from one account-wide `iam:ListVirtualMFADevices` listing instead.
 
 use crate::error::CallFailure;
 use crate::fetch::rfc3339;
@@ -13,6 +14,10 @@ pub(crate) struct UserCredentialRequest {
     pub user_name: String,
     pub arn: String,
     pub access_keys: bool,
+    /// Whether to call `iam:GetAccessKeyLastUsed` per key. Skipped when the credential
+    /// report shows that no key of the user was ever used, which is all that call would
+    /// return.
+    pub access_key_last_used: bool,
     pub mfa_devices: bool,
 }
 
@@ -53,10 +58,13 @@ type FailureKey = (&'static str, String);
 
 /// Runs the calls with at most `concurrency` users in flight. `on_user_done` gets the
 /// number of users finished so far.
+/// `virtual_mfa` maps user ARNs to their assigned virtual MFA devices; a user found there
+/// needs no `iam:ListMFADevices` call.
 pub(crate) async fn fetch_user_credentials(
     iam: &aws_sdk_iam::Client,
     retry: &RetryPolicy,
     requests: Vec<UserCredentialRequest>,
+    virtual_mfa: Option<&HashMap<String, Vec<MfaDeviceFacts>>>,
     concurrency: usize,
     on_user_done: &(dyn Fn(u64) + Send + Sync),
 ) -> UserCredentialResults {
@@ -64,7 +72,8 @@ pub(crate) async fn fetch_user_credentials(
     let mut failures: BTreeMap<FailureKey, Vec<String>> = BTreeMap::new();
     let mut finished = stream::iter(requests)
         .map(|request| async move {
-            let outcome = fetch_one_user(iam, retry, &request).await;
+            let known_devices = virtual_mfa.and_then(|devices| devices.get(&request.arn));
+            let outcome = fetch_one_user(iam, retry, &request, known_devices).await;
             (request, outcome)
         })
         .buffer_unordered(concurrency.max(1));
@@ -104,12 +113,13 @@ async fn fetch_one_user(
     iam: &aws_sdk_iam::Client,
     retry: &RetryPolicy,
     request: &UserCredentialRequest,
+    known_mfa_devices: Option<&Vec<MfaDeviceFacts>>,
 ) -> (UserCredentialFacts, Vec<FailureKey>) {
     let mut facts = UserCredentialFacts::default();
     let mut failures = Vec::new();
 
     if request.access_keys {
-        match list_access_keys(iam, retry, &request.user_name).await {
+        match list_access_keys(iam, retry, &request.user_name, request.access_key_last_used).await {
             Ok((keys, last_used_failures)) => {
                 facts.access_keys = Some(keys);
                 failures.extend(last_used_failures);
@@ -117,7 +127,11 @@ async fn fetch_one_user(
             Err(failure) => failures.push(failure),
         }
     }
-    if request.mfa_devices {
+    // NOTE: a user with a virtual device and also a hardware or FIDO device shows only the
+    // virtual one here; the `Active` flag from the credential report is exact either way.
+    if let (true, Some(devices)) = (request.mfa_devices, known_mfa_devices) {
+        facts.mfa_devices = Some(devices.clone());
+    } else if request.mfa_devices {
         match list_mfa_devices(iam, retry, &request.user_name).await {
             Ok(devices) => facts.mfa_devices = Some(devices),
             Err(failure) => failures.push(failure),
@@ -130,6 +144,7 @@ async fn list_access_keys(
     iam: &aws_sdk_iam::Client,
     retry: &RetryPolicy,
     user_name: &str,
+    with_last_used: bool,
 ) -> Result<(Vec<AccessKeyFacts>, Vec<FailureKey>), FailureKey> {
     const ACTION: &str = "iam:ListAccessKeys";
     let mut keys = Vec::new();
@@ -163,6 +178,9 @@ async fn list_access_keys(
     }
 
     let mut failures = Vec::new();
+    if !with_last_used {
+        return Ok((keys, failures));
+    }
     for key in &mut keys {
         if let Err(failure) = add_last_used(iam, retry, key).await {
             failures.push(failure);
@@ -198,6 +216,42 @@ fn known_value(value: &str) -> Option<String> {
         "" | "N/A" => None,
         other => Some(other.to_string()),
     }
+}
+
+/// Lists every assigned virtual MFA device of the account, keyed by its user's ARN.
+pub(crate) async fn fetch_virtual_mfa_devices(
+    iam: &aws_sdk_iam::Client,
+    retry: &RetryPolicy,
+) -> Result<HashMap<String, Vec<MfaDeviceFacts>>, String> {
+    const ACTION: &str = "iam:ListVirtualMFADevices";
+    let mut devices: HashMap<String, Vec<MfaDeviceFacts>> = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = send_with_retry(ACTION, retry, || {
+            iam.list_virtual_mfa_devices()
+                .assignment_status(aws_sdk_iam::types::AssignmentStatusType::Assigned)
+                .set_marker(marker.clone())
+                .send()
+        })
+        .await
+        .map_err(|error| format!("{ACTION} failed with {}", CallFailure::from_sdk(&error).summary()))?;
+        for device in page.virtual_mfa_devices() {
+            let Some(user) = device.user() else {
+                continue;
+            };
+            devices.entry(user.arn().to_string()).or_default().push(MfaDeviceFacts {
+                serial_number: device.serial_number().to_string(),
+                enable_date: device.enable_date().and_then(rfc3339),
+            });
+        }
+        match page.marker() {
+            Some(next) if page.is_truncated() && Some(next) != marker.as_deref() => {
+                marker = Some(next.to_string());
+            }
+            _ => break,
+        }
+    }
+    Ok(devices)
 }
 
 async fn list_mfa_devices(
