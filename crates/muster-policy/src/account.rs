@@ -211,6 +211,10 @@ impl Account {
         self.group_by_name.get(name).copied()
     }
 
+    pub fn managed_policy_index(&self, arn: &str) -> Option<usize> {
+        self.policy_by_arn.get(arn).copied()
+    }
+
     pub fn managed_policy(&self, arn: &str) -> Option<&ManagedPolicy> {
         self.policy_by_arn.get(arn).map(|index| &self.managed_policies[*index])
     }

@@ -15,7 +15,9 @@ pub mod catalog;
 pub mod condition;
 pub mod context;
 pub mod document;
+pub mod escalation;
 pub mod evaluate;
+pub mod model;
 pub mod parse;
 pub mod pattern;
 
@@ -33,3 +35,5 @@ pub use authorization_details::{load_authorization_details, LoadError, LoadProbl
 pub use evaluate::{check, evaluate, Decision, Request, StatementRef, Verdict};
 pub use access::{access_bits, effective_access, AccessBits, EffectiveAccess, ResourceScope};
 pub use assume::{can_assume, who_can_assume, Assumer, RoleAssumers};
+pub use escalation::{find_escalations, EscalationPath, EscalationStep, Escalations, TechniqueUse};
+pub use model::AccountModel;

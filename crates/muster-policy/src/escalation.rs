@@ -1,0 +1,549 @@
+//! Privilege escalation: which known techniques each principal can use, on which
+//! targets, and the shortest chain of techniques that makes it administrator.
+//!
+//! The techniques are data ([`techniques::TECHNIQUES`]). The search first marks the
+//! principals that are administrators through their own policies, then repeatedly adds
+//! principals that can make themselves administrator or take over an administrator
+//! principal, until nothing changes. Each step of a path names the statements that allow
+//! each of its actions.
+
+pub mod techniques;
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::access::access_bits;
+use crate::account::{PrincipalId, PrincipalPolicies};
+use crate::catalog::ActionId;
+use crate::context::RequestContext;
+use crate::document::{ActionElement, Effect, Policy};
+use crate::evaluate::{evaluate, Decision, Request, StatementRef, Verdict};
+use crate::model::{AccountModel, PrincipalState};
+use techniques::{Gain, StepResource, TargetKind, Technique, TECHNIQUES};
+
+/// How many targets of one technique a finding lists by name.
+pub const LISTED_TARGETS: usize = 10;
+
+/// What a technique acts on, in one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Principal(PrincipalId),
+    Group(usize),
+    Policy(usize),
+}
+
+/// One action of a step, allowed by the listed statements.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepGrant {
+    pub action: String,
+    /// The ARN the action was checked on, or `*` for a step that creates something new.
+    pub resource: String,
+    pub verdict: Verdict,
+    pub statements: Vec<StatementRef>,
+}
+
+/// One use of a technique by a principal on a target.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EscalationStep {
+    pub technique: &'static str,
+    pub description: &'static str,
+    /// ARN of the principal using the technique.
+    pub principal: String,
+    /// ARN of the target user, role, group or policy.
+    pub target: String,
+    pub gain: Gain,
+    /// Some action or the role assumption is allowed only under conditions.
+    pub conditional: bool,
+    /// The step works only if a resource already runs with the target role.
+    pub needs_existing_resource: bool,
+    pub grants: Vec<StepGrant>,
+}
+
+/// A chain of steps that ends with administrator access.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EscalationPath {
+    pub steps: Vec<EscalationStep>,
+    pub conditional: bool,
+}
+
+/// A technique a principal can use, with its targets.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TechniqueUse {
+    pub technique: &'static str,
+    pub gain: Gain,
+    /// ARNs of up to [`LISTED_TARGETS`] targets.
+    pub targets: Vec<String>,
+    pub target_count: usize,
+    /// Every target is reachable only under conditions.
+    pub conditional: bool,
+    /// The step on the first target, with its statements.
+    pub example: EscalationStep,
+}
+
+/// How a principal reaches administrator access.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    /// Its own policies allow everything (perhaps only under conditions).
+    Direct { conditional: bool },
+    /// Through one technique, either directly to administrator (`next` is `None`) or to
+    /// a principal that reaches it (`next`, an index into the model's principals).
+    Via {
+        technique: usize,
+        target: Target,
+        next: Option<usize>,
+        conditional: bool,
+    },
+}
+
+impl Reach {
+    fn conditional(&self) -> bool {
+        match self {
+            Reach::Direct { conditional } | Reach::Via { conditional, .. } => *conditional,
+        }
+    }
+}
+
+/// Escalation results for every principal of a model.
+pub struct Escalations {
+    reach: Vec<Option<Reach>>,
+    /// Per principal, the techniques it can use.
+    pub uses: Vec<Vec<TechniqueUse>>,
+}
+
+/// Shared inputs of the search.
+struct Search<'m, 'a> {
+    model: &'m AccountModel<'a>,
+    /// Catalog ids of each technique's steps; `None` when an action is not in the catalog.
+    step_actions: Vec<Option<Vec<ActionId>>>,
+    /// Groups whose own policies allow every action on every resource.
+    admin_groups: Vec<bool>,
+    /// Managed policies with a stored non-default version allowing everything.
+    policies_with_admin_version: Vec<bool>,
+}
+
+/// Runs the escalation search over every principal.
+pub fn find_escalations(model: &AccountModel<'_>) -> Escalations {
+    let search = Search::new(model);
+    let count = model.principals.len();
+
+    let mut reach: Vec<Option<Reach>> = model
+        .principals
+        .iter()
+        .map(|state| {
+            if state.bits.is_admin(model.catalog) {
+                Some(Reach::Direct { conditional: false })
+            } else if state.bits.is_possibly_admin(model.catalog) {
+                Some(Reach::Direct { conditional: true })
+            } else {
+                None
+            }
+        })
+        .collect();
+
+    // Each round adds at least one principal or ends the loop.
+    for _ in 0..=count {
+        let found: Vec<(usize, Reach)> = (0..count)
+            .into_par_iter()
+            .filter(|index| reach[*index].is_none())
+            .filter_map(|index| search.reach_admin(index, &reach).map(|found| (index, found)))
+            .collect();
+        if found.is_empty() {
+            break;
+        }
+        for (index, found) in found {
+            reach[index] = Some(found);
+        }
+    }
+
+    let uses = (0..count)
+        .into_par_iter()
+        .map(|index| search.technique_uses(index))
+        .collect();
+    Escalations { reach, uses }
+}
+
+impl Escalations {
+    /// Whether the principal is administrator or can become one, and whether only under
+    /// conditions. `None` when it cannot.
+    pub fn admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> Option<bool> {
+        self.reach[model.index_of(principal)].map(|reach| reach.conditional())
+    }
+
+    /// Whether the principal's own policies make it administrator (no escalation needed).
+    pub fn is_direct_admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> bool {
+        matches!(self.reach[model.index_of(principal)], Some(Reach::Direct { .. }))
+    }
+
+    /// The chain of steps from the principal to administrator access; `None` when it is
+    /// administrator through its own policies or cannot become one.
+    pub fn path_to_admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> Option<EscalationPath> {
+        let search = Search::new(model);
+        let mut steps = Vec::new();
+        let mut index = model.index_of(principal);
+        // A path visits each principal at most once.
+        for _ in 0..model.principals.len() {
+            match self.reach[index]? {
+                Reach::Direct { .. } => break,
+                Reach::Via {
+                    technique, target, next, ..
+                } => {
+                    steps.push(search.explain(&model.principals[index], &TECHNIQUES[technique], target));
+                    match next {
+                        Some(next) => index = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+        if steps.is_empty() {
+            return None;
+        }
+        let conditional = self.reach[model.index_of(principal)].is_some_and(|reach| reach.conditional());
+        Some(EscalationPath { steps, conditional })
+    }
+}
+
+impl<'m, 'a> Search<'m, 'a> {
+    fn new(model: &'m AccountModel<'a>) -> Search<'m, 'a> {
+        let catalog = model.catalog;
+        let step_actions = TECHNIQUES
+            .iter()
+            .map(|technique| {
+                technique
+                    .steps
+                    .iter()
+                    .map(|step| catalog.find(step.action))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect();
+
+        let account = model.account;
+        let admin_groups = account
+            .groups
+            .iter()
+            .map(|group| {
+                let mut identity = Vec::new();
+                account.push_group_policies(group, &mut identity);
+                let policies = PrincipalPolicies {
+                    identity,
+                    boundary: None,
+                    service_control: Vec::new(),
+                };
+                access_bits(&policies, &RequestContext::new(), catalog).is_admin(catalog)
+            })
+            .collect();
+        let policies_with_admin_version = account
+            .managed_policies
+            .iter()
+            .map(|policy| policy.other_versions.iter().any(|(_, document)| allows_everything(document)))
+            .collect();
+
+        Search {
+            model,
+            step_actions,
+            admin_groups,
+            policies_with_admin_version,
+        }
+    }
+
+    /// Finds how principal `index` reaches administrator, given what `reach` knows.
+    fn reach_admin(&self, index: usize, reach: &[Option<Reach>]) -> Option<Reach> {
+        let state = &self.model.principals[index];
+        for (technique_index, technique) in TECHNIQUES.iter().enumerate() {
+            if !self.may_use(state, technique_index) {
+                continue;
+            }
+            for target in self.targets(state, technique) {
+                let next = match (technique.gain, target) {
+                    (Gain::Administrator, _) => None,
+                    (Gain::TargetPermissions, Target::Principal(principal)) => {
+                        let next = self.model.index_of(principal);
+                        if reach[next].is_none() {
+                            continue;
+                        }
+                        Some(next)
+                    }
+                    (Gain::TargetPermissions, Target::Group(group)) => {
+                        // A permissions boundary still limits what the group grants.
+                        if !self.admin_groups[group] || state.policies.boundary.is_some() {
+                            continue;
+                        }
+                        None
+                    }
+                    (Gain::TargetPermissions, Target::Policy(_)) => continue,
+                };
+                let Some(verdict) = self.try_technique(state, technique_index, target) else {
+                    continue;
+                };
+                let next_conditional = next.and_then(|next| reach[next]).is_some_and(|reach| reach.conditional());
+                return Some(Reach::Via {
+                    technique: technique_index,
+                    target,
+                    next,
+                    conditional: verdict == Verdict::Conditional || next_conditional,
+                });
+            }
+        }
+        None
+    }
+
+    /// Lists every technique the principal can use, with its targets.
+    fn technique_uses(&self, index: usize) -> Vec<TechniqueUse> {
+        let state = &self.model.principals[index];
+        let mut uses = Vec::new();
+        for (technique_index, technique) in TECHNIQUES.iter().enumerate() {
+            if !self.may_use(state, technique_index) {
+                continue;
+            }
+            let mut targets = Vec::new();
+            let mut target_count = 0;
+            let mut all_conditional = true;
+            for target in self.targets(state, technique) {
+                let Some(verdict) = self.try_technique(state, technique_index, target) else {
+                    continue;
+                };
+                target_count += 1;
+                all_conditional &= verdict == Verdict::Conditional;
+                if targets.len() < LISTED_TARGETS {
+                    targets.push(target);
+                }
+            }
+            let Some(first) = targets.first() else {
+                continue;
+            };
+            uses.push(TechniqueUse {
+                technique: technique.id,
+                gain: technique.gain,
+                example: self.explain(state, technique, *first),
+                targets: targets.iter().map(|target| self.target_arn(*target).to_string()).collect(),
+                target_count,
+                conditional: all_conditional,
+            });
+        }
+        uses
+    }
+
+    /// Cheap test: the principal holds every action of the technique on some resource.
+    fn may_use(&self, state: &PrincipalState, technique_index: usize) -> bool {
+        let technique = &TECHNIQUES[technique_index];
+        if technique.users_only && !matches!(state.id, PrincipalId::User(_)) {
+            return false;
+        }
+        match &self.step_actions[technique_index] {
+            Some(actions) => actions.iter().all(|action| state.bits.any.contains(*action)),
+            None => false,
+        }
+    }
+
+    fn targets<'s>(&'s self, state: &'s PrincipalState, technique: &'s Technique) -> Box<dyn Iterator<Item = Target> + 's> {
+        let account = self.model.account;
+        match technique.target {
+            TargetKind::Itself => Box::new(std::iter::once(Target::Principal(state.id))),
+            TargetKind::OwnGroup => {
+                let groups: &[String] = match state.id {
+                    PrincipalId::User(user) => &account.users[user].groups,
+                    PrincipalId::Role(_) => &[],
+                };
+                Box::new(groups.iter().filter_map(|name| account.group_index(name)).map(Target::Group))
+            }
+            TargetKind::AttachedPolicy | TargetKind::AttachedPolicyWithAdminVersion => {
+                let with_admin_version = technique.target == TargetKind::AttachedPolicyWithAdminVersion;
+                let policies: Vec<Target> = account
+                    .attached_policy_arns(state.id)
+                    .into_iter()
+                    .filter_map(|arn| account.managed_policy_index(arn))
+                    .filter(|index| !account.managed_policies[*index].is_aws_managed())
+                    .filter(|index| !with_admin_version || self.policies_with_admin_version[*index])
+                    .map(Target::Policy)
+                    .collect();
+                Box::new(policies.into_iter())
+            }
+            TargetKind::OtherUser => Box::new(
+                (0..account.users.len())
+                    .map(|user| Target::Principal(PrincipalId::User(user)))
+                    .filter(move |target| *target != Target::Principal(state.id)),
+            ),
+            TargetKind::Role => {
+                // Only the policy-writing techniques act on the principal's own role.
+                let self_allowed = technique.gain == Gain::Administrator;
+                Box::new(
+                    (0..account.roles.len())
+                        .map(|role| Target::Principal(PrincipalId::Role(role)))
+                        .filter(move |target| self_allowed || *target != Target::Principal(state.id)),
+                )
+            }
+            TargetKind::Group => {
+                let member_of: &[String] = match state.id {
+                    PrincipalId::User(user) => &account.users[user].groups,
+                    PrincipalId::Role(_) => &[],
+                };
+                Box::new(
+                    account
+                        .groups
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, group)| !member_of.contains(&group.name))
+                        .map(|(index, _)| Target::Group(index)),
+                )
+            }
+        }
+    }
+
+    fn target_arn(&self, target: Target) -> &str {
+        let account = self.model.account;
+        match target {
+            Target::Principal(principal) => account.principal_arn(principal),
+            Target::Group(group) => &account.groups[group].arn,
+            Target::Policy(policy) => &account.managed_policies[policy].arn,
+        }
+    }
+
+    /// Decides whether the principal can apply the technique to the target: every step
+    /// allowed, the role trusting the service, and the role assumable when required.
+    fn try_technique(&self, state: &PrincipalState, technique_index: usize, target: Target) -> Option<Verdict> {
+        let technique = &TECHNIQUES[technique_index];
+        let actions = self.step_actions[technique_index].as_ref()?;
+        let mut combined = Verdict::Allowed;
+
+        if let (Some(service), Target::Principal(PrincipalId::Role(role))) = (technique.service, target) {
+            if !crate::assume::trusts_service(self.model.account, role, service) {
+                return None;
+            }
+        }
+
+        for (step, action) in technique.steps.iter().zip(actions) {
+            let verdict = match step.on {
+                StepResource::Target => self.model.verdict(state, *action, self.target_arn(target)),
+                StepResource::Any if state.bits.all_resources.contains(*action) => Verdict::Allowed,
+                StepResource::Any => Verdict::Conditional,
+            };
+            combined = combine(combined, verdict)?;
+        }
+
+        if technique.assume_target {
+            if let Target::Principal(PrincipalId::Role(role)) = target {
+                if state.id != PrincipalId::Role(role) {
+                    combined = combine(combined, self.model.assume_verdict(state, role))?;
+                }
+            }
+        }
+        Some(combined)
+    }
+
+    /// Builds the step with the statements behind each action.
+    fn explain(&self, state: &PrincipalState, technique: &'static Technique, target: Target) -> EscalationStep {
+        let catalog = self.model.catalog;
+        let target_arn = self.target_arn(target).to_string();
+        let mut grants = Vec::new();
+        let mut conditional = false;
+
+        for step in technique.steps {
+            let resource = match step.on {
+                StepResource::Target => target_arn.clone(),
+                StepResource::Any => "*".to_string(),
+            };
+            let (verdict, statements) = match step.on {
+                StepResource::Target => {
+                    let request = Request {
+                        action: step.action,
+                        resource: &resource,
+                        context: &state.context,
+                    };
+                    let decision = evaluate(&state.policies, &request);
+                    let statements = match &decision {
+                        Decision::Allowed { statements } => statements.clone(),
+                        Decision::Conditional { allowed_if, .. } => {
+                            allowed_if.iter().map(|entry| entry.statement.clone()).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    (decision.verdict(), statements)
+                }
+                StepResource::Any => {
+                    let verdict = match catalog.find(step.action) {
+                        Some(id) if state.bits.all_resources.contains(id) => Verdict::Allowed,
+                        _ => Verdict::Conditional,
+                    };
+                    (verdict, statements_allowing(state, step.action))
+                }
+            };
+            conditional |= verdict == Verdict::Conditional;
+            grants.push(StepGrant {
+                action: step.action.to_string(),
+                resource,
+                verdict,
+                statements,
+            });
+        }
+
+        if technique.assume_target {
+            if let Target::Principal(PrincipalId::Role(role)) = target {
+                if state.id != PrincipalId::Role(role) {
+                    if let Some(assumer) = crate::assume::can_assume(self.model.account, state.id, role) {
+                        conditional |= assumer.verdict == Verdict::Conditional;
+                        let mut statements = assumer.trust_statements;
+                        statements.extend(assumer.identity_statements);
+                        grants.push(StepGrant {
+                            action: crate::assume::ASSUME_ROLE.to_string(),
+                            resource: target_arn.clone(),
+                            verdict: assumer.verdict,
+                            statements,
+                        });
+                    }
+                }
+            }
+        }
+
+        EscalationStep {
+            technique: technique.id,
+            description: technique.description,
+            principal: self.model.account.principal_arn(state.id).to_string(),
+            target: target_arn,
+            gain: technique.gain,
+            conditional,
+            needs_existing_resource: technique.needs_existing_resource,
+            grants,
+        }
+    }
+}
+
+/// Combines step verdicts: any refusal ends the technique, any condition makes it
+/// conditional.
+fn combine(left: Verdict, right: Verdict) -> Option<Verdict> {
+    match (left, right) {
+        (Verdict::Denied | Verdict::NotAllowed, _) | (_, Verdict::Denied | Verdict::NotAllowed) => None,
+        (Verdict::Conditional, _) | (_, Verdict::Conditional) => Some(Verdict::Conditional),
+        _ => Some(Verdict::Allowed),
+    }
+}
+
+/// The identity Allow statements whose action element covers `action`.
+fn statements_allowing(state: &PrincipalState, action: &str) -> Vec<StatementRef> {
+    let mut found = Vec::new();
+    for policy in &state.policies.identity {
+        for (index, statement) in policy.document.statements.iter().enumerate() {
+            if statement.effect == Effect::Allow && statement.matches_action(action) {
+                found.push(StatementRef {
+                    source: policy.source.clone(),
+                    document: Arc::clone(&policy.document),
+                    index,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Whether a document has an unconditional `Allow` of `*` on `*`.
+fn allows_everything(document: &Policy) -> bool {
+    document.statements.iter().any(|statement| {
+        statement.effect == Effect::Allow
+            && statement.conditions.is_empty()
+            && statement.applies_to_all_resources()
+            && matches!(&statement.action, ActionElement::Action(patterns) if patterns.iter().any(|pattern| pattern.is_any()))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+use serde_json::{json, Value};
+
+use super::*;
+use crate::account::Account;
+use crate::catalog::catalog;
+use crate::test_support::*;
+
+const SERVICES: [&str; 8] = [
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+    "cloudformation.amazonaws.com",
+    "glue.amazonaws.com",
+    "datapipeline.amazonaws.com",
+    "ecs-tasks.amazonaws.com",
+    "codebuild.amazonaws.com",
+    "sagemaker.amazonaws.com",
+];
+
+fn everything() -> Value {
+    allow(json!("*"), json!("*"))
+}
+
+/// An account with administrator targets of every kind and a user `attacker` whose
+/// only policy is `attacker_policy`.
+fn fixture(attacker_policy: Value) -> Account {
+    let mut attacker = user("attacker", vec![attacker_policy]);
+    attacker["GroupList"] = json!(["devs"]);
+    attacker["AttachedManagedPolicies"] = json!([{"PolicyName": "dev-policy", "PolicyArn": policy_arn("dev-policy")}]);
+    let mut dev_policy = managed("dev-policy", allow(json!("s3:ListAllMyBuckets"), json!("*")));
+    dev_policy["PolicyVersionList"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Document": everything(), "VersionId": "v2", "IsDefaultVersion": false}));
+
+    let admin_trust = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}]});
+    account(
+        vec![attacker, user("admin-user", vec![everything()]), user("bystander", vec![])],
+        vec![group("devs", vec![]), group("admins", vec![everything()])],
+        vec![
+            role("admin-role", admin_trust, vec![everything()]),
+            role("plain-role", trust(json!({"AWS": ACCOUNT})), vec![]),
+        ],
+        vec![dev_policy],
+    )
+}
+
+fn analyse(account: &Account) -> (AccountModel<'_>, Escalations) {
+    let model = AccountModel::new(account, catalog());
+    let escalations = find_escalations(&model);
+    (model, escalations)
+}
+
+fn attacker_uses(account: &Account) -> Vec<&'static str> {
+    let (model, escalations) = analyse(account);
+    let attacker = account.principal_by_name("attacker").unwrap();
+    escalations.uses[model.index_of(attacker)].iter().map(|found| found.technique).collect()
+}
+
+fn attacker_path(account: &Account) -> Option<EscalationPath> {
+    let (model, escalations) = analyse(account);
+    escalations.path_to_admin(&model, account.principal_by_name("attacker").unwrap())
+}
+
+#[test]
+fn every_technique_leads_to_admin() {
+    for technique in TECHNIQUES {
+        let mut actions: Vec<&str> = technique.steps.iter().map(|step| step.action).collect();
+        if technique.assume_target {
+            actions.push("sts:AssumeRole");
+        }
+        let account = fixture(allow(json!(actions), json!("*")));
+        let uses = attacker_uses(&account);
+        assert!(uses.contains(&technique.id), "{} not found; found {uses:?}", technique.id);
+        let path = attacker_path(&account).unwrap_or_else(|| panic!("{}: no path to admin", technique.id));
+        assert!(!path.steps.is_empty(), "{}", technique.id);
+    }
+}
+
+#[test]
+fn path_names_statements_for_each_action() {
+    let account = fixture(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!("*")));
+    let path = attacker_path(&account).unwrap();
+    let step = &path.steps[0];
+    assert_eq!(step.technique, "pass-role-ec2");
+    assert_eq!(step.target, role_arn("admin-role"));
+    assert!(!path.conditional);
+    let actions: Vec<&str> = step.grants.iter().map(|grant| grant.action.as_str()).collect();
+    assert_eq!(actions, ["iam:PassRole", "ec2:RunInstances"]);
+    for grant in &step.grants {
+        assert_eq!(grant.statements.len(), 1, "{}", grant.action);
+        assert_eq!(grant.statements[0].to_string(), "statement 1 of inline policy `inline0`");
+    }
+}
+
+#[test]
+fn chained_path_through_another_user() {
+    // attacker -> creates a key for `middle` -> middle can attach a policy to itself.
+    let mut middle = user("middle", vec![allow(json!("iam:AttachUserPolicy"), json!(user_arn("middle")))]);
+    middle["GroupList"] = json!([]);
+    let account = account(
+        vec![user("attacker", vec![allow(json!("iam:CreateAccessKey"), json!(user_arn("middle")))]), middle],
+        vec![],
+        vec![],
+        vec![],
+    );
+    let path = attacker_path(&account).unwrap();
+    let techniques: Vec<&str> = path.steps.iter().map(|step| step.technique).collect();
+    assert_eq!(techniques, ["create-access-key", "attach-user-policy"]);
+    assert_eq!(path.steps[1].principal, user_arn("middle"));
+}
+
+#[test]
+fn role_can_write_its_own_policy() {
+    let account = account(
+        vec![],
+        vec![],
+        vec![role("builder", trust(json!({"Service": "codebuild.amazonaws.com"})),
+            vec![allow(json!("iam:PutRolePolicy"), json!(role_arn("builder")))])],
+        vec![],
+    );
+    let (model, escalations) = analyse(&account);
+    let builder = account.principal_by_name("builder").unwrap();
+    let path = escalations.path_to_admin(&model, builder).unwrap();
+    assert_eq!(path.steps[0].technique, "put-role-policy");
+}
+
+#[test]
+fn missing_step_action_blocks_technique() {
+    let account = fixture(allow(json!("iam:PassRole"), json!("*")));
+    assert!(!attacker_uses(&account).iter().any(|id| id.starts_with("pass-role")));
+    assert!(attacker_path(&account).is_none());
+}
+
+#[test]
+fn role_must_trust_the_service() {
+    let account = fixture(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!(role_arn("plain-role"))));
+    assert!(!attacker_uses(&account).contains(&"pass-role-ec2"));
+}
+
+#[test]
+fn explicit_deny_blocks_technique() {
+    let account = fixture(json!({"Statement": [
+        {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": user_arn("admin-user")}]}));
+    let (model, escalations) = analyse(&account);
+    let attacker = model.index_of(account.principal_by_name("attacker").unwrap());
+    let create_key = escalations.uses[attacker].iter().find(|found| found.technique == "create-access-key").unwrap();
+    assert_eq!(create_key.targets, [user_arn("bystander")]);
+    assert!(escalations.path_to_admin(&model, account.principal_by_name("attacker").unwrap()).is_none());
+}
+
+#[test]
+fn aws_managed_policies_are_not_version_targets() {
+    let mut attacker = user("attacker", vec![allow(json!("iam:CreatePolicyVersion"), json!("*"))]);
+    attacker["AttachedManagedPolicies"] =
+        json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
+    let read_only = json!({"PolicyName": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "DefaultVersionId": "v1", "PolicyVersionList": [{"Document": allow(json!("s3:Get*"), json!("*")),
+        "VersionId": "v1", "IsDefaultVersion": true}]});
+    let account = account(vec![attacker], vec![], vec![], vec![read_only]);
+    assert!(attacker_uses(&account).is_empty());
+}
+
+#[test]
+fn conditional_steps_make_the_path_conditional() {
+    let account = fixture(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "iam:PutUserPolicy", "Resource": "*",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}));
+    let path = attacker_path(&account).unwrap();
+    assert!(path.conditional);
+    assert!(path.steps[0].conditional);
+}
+
+#[test]
+fn direct_admins_need_no_path() {
+    let account = fixture(everything());
+    let (model, escalations) = analyse(&account);
+    let attacker = account.principal_by_name("attacker").unwrap();
+    assert_eq!(escalations.admin(&model, attacker), Some(false));
+    assert!(escalations.is_direct_admin(&model, attacker));
+    assert!(escalations.path_to_admin(&model, attacker).is_none());
+    let bystander = account.principal_by_name("bystander").unwrap();
+    assert_eq!(escalations.admin(&model, bystander), None);
+}

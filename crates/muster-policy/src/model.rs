@@ -1,0 +1,116 @@
+//! An account prepared for analysis: each principal's policies, request context and
+//! access bitsets, computed once and in parallel.
+
+use rayon::prelude::*;
+
+use crate::access::{access_bits, AccessBits};
+use crate::account::{Account, PrincipalId, PrincipalPolicies};
+use crate::assume::{trust_match, TrustGrant, ASSUME_ROLE};
+use crate::catalog::{ActionId, Catalog};
+use crate::context::{RequestContext, Truth};
+use crate::evaluate::{check, Layer, Request, Verdict};
+
+/// One principal ready for analysis.
+pub struct PrincipalState {
+    pub id: PrincipalId,
+    pub policies: PrincipalPolicies,
+    pub context: RequestContext,
+    pub bits: AccessBits,
+}
+
+/// The prepared account.
+pub struct AccountModel<'a> {
+    pub account: &'a Account,
+    pub catalog: &'a Catalog,
+    /// Users first, then roles, in account order.
+    pub principals: Vec<PrincipalState>,
+}
+
+impl<'a> AccountModel<'a> {
+    pub fn new(account: &'a Account, catalog: &'a Catalog) -> AccountModel<'a> {
+        let ids: Vec<PrincipalId> = account.principals().collect();
+        let principals = ids
+            .into_par_iter()
+            .map(|id| {
+                let policies = account.policies_of(id);
+                let context = account.principal_context(id);
+                let bits = access_bits(&policies, &context, catalog);
+                PrincipalState {
+                    id,
+                    policies,
+                    context,
+                    bits,
+                }
+            })
+            .collect();
+        AccountModel {
+            account,
+            catalog,
+            principals,
+        }
+    }
+
+    /// Position of a principal in [`AccountModel::principals`].
+    pub fn index_of(&self, id: PrincipalId) -> usize {
+        match id {
+            PrincipalId::User(index) => index,
+            PrincipalId::Role(index) => self.account.users.len() + index,
+        }
+    }
+
+    pub fn state(&self, id: PrincipalId) -> &PrincipalState {
+        &self.principals[self.index_of(id)]
+    }
+
+    /// Decides `action` on `resource` for a principal, skipping the evaluation when the
+    /// bitsets already settle it.
+    pub fn verdict(&self, state: &PrincipalState, action: ActionId, resource: &str) -> Verdict {
+        if !state.bits.any.contains(action) {
+            return Verdict::NotAllowed;
+        }
+        if state.bits.all_resources.contains(action) {
+            return Verdict::Allowed;
+        }
+        let request = Request {
+            action: &self.catalog.action(action).name,
+            resource,
+            context: &state.context,
+        };
+        check(&state.policies, &request)
+    }
+
+    /// Whether the principal can assume role `role` (see [`crate::assume`]), without
+    /// collecting statements.
+    pub fn assume_verdict(&self, state: &PrincipalState, role: usize) -> Verdict {
+        if state.id == PrincipalId::Role(role) {
+            return Verdict::NotAllowed;
+        }
+        let Some(trust) = trust_match(self.account, role, state.id, &state.context) else {
+            return Verdict::NotAllowed;
+        };
+        let request = Request {
+            action: ASSUME_ROLE,
+            resource: &self.account.roles[role].arn,
+            context: &state.context,
+        };
+        let identity = match check(&state.policies, &request) {
+            Verdict::NotAllowed if trust.grant == TrustGrant::Named => named_trust_fallback(state, &request),
+            verdict => verdict,
+        };
+        match (identity, trust.truth) {
+            (Verdict::Allowed, Truth::True) => Verdict::Allowed,
+            (Verdict::Allowed | Verdict::Conditional, _) => Verdict::Conditional,
+            (verdict, _) => verdict,
+        }
+    }
+}
+
+/// A trust policy naming the principal needs no identity allow, but SCPs still apply.
+fn named_trust_fallback(state: &PrincipalState, request: &Request<'_>) -> Verdict {
+    match crate::evaluate::evaluate(&state.policies, request) {
+        crate::evaluate::Decision::NotAllowed {
+            layer: Layer::Identity | Layer::PermissionsBoundary,
+        } => Verdict::Allowed,
+        decision => decision.verdict(),
+    }
+}
