@@ -17,6 +17,7 @@ pub mod context;
 pub mod document;
 pub mod escalation;
 pub mod evaluate;
+pub mod findings;
 pub mod model;
 pub mod parse;
 pub mod pattern;
@@ -37,3 +38,4 @@ pub use access::{access_bits, effective_access, AccessBits, EffectiveAccess, Res
 pub use assume::{can_assume, who_can_assume, Assumer, RoleAssumers};
 pub use escalation::{find_escalations, EscalationPath, EscalationStep, Escalations, TechniqueUse};
 pub use model::AccountModel;
+pub use findings::{analyze_account, AccountAnalysis, AnalysisOptions, Exclusions, PrincipalFindings, RiskCategory};

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::access::{access_bits, AccessBits};
-use crate::account::{Account, PrincipalId, PrincipalPolicies};
+use crate::account::{Account, PolicySource, PrincipalId, PrincipalPolicies};
 use crate::assume::{trust_match, TrustGrant, ASSUME_ROLE};
 use crate::catalog::{ActionId, Catalog};
 use crate::context::{RequestContext, Truth};
@@ -28,11 +28,23 @@ pub struct AccountModel<'a> {
 
 impl<'a> AccountModel<'a> {
     pub fn new(account: &'a Account, catalog: &'a Catalog) -> AccountModel<'a> {
+        AccountModel::with_policy_filter(account, catalog, |_| true)
+    }
+
+    /// Prepares the account using only the identity policies for which `keep` returns
+    /// true.
+    pub fn with_policy_filter(
+        account: &'a Account,
+        catalog: &'a Catalog,
+        keep: impl Fn(&PolicySource) -> bool + Sync,
+    ) -> AccountModel<'a> {
         let ids: Vec<PrincipalId> = account.principals().collect();
         let principals = ids
             .into_par_iter()
             .map(|id| {
-                let policies = account.policies_of(id);
+                let mut policies = account.policies_of(id);
+                // Boundaries and SCPs only limit access, so they are always kept.
+                policies.identity.retain(|policy| keep(&policy.source));
                 let context = account.principal_context(id);
                 let bits = access_bits(&policies, &context, catalog);
                 PrincipalState {

@@ -1,0 +1,432 @@
+//! Findings per principal for a whole account: administrator access, privilege
+//! escalation, and the risk categories data exfiltration, resource exposure, credentials
+//! exposure and infrastructure modification. Exclusions remove principals, policies or
+//! actions from the results.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::account::{Account, PolicySource, PrincipalId};
+use crate::catalog::{catalog, AccessLevel, ActionId, Catalog};
+use crate::escalation::{find_escalations, EscalationPath, TechniqueUse};
+use crate::model::{AccountModel, PrincipalState};
+use crate::pattern::{Pattern, PatternSyntax};
+
+/// A category of risky access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskCategory {
+    PrivilegeEscalation,
+    /// Reading stored data and secrets: objects, parameters, secrets, table items,
+    /// decryption.
+    DataExfiltration,
+    /// Changing who may access a resource (actions at the Permissions management level).
+    ResourceExposure,
+    /// Creating or reading credentials: access keys, passwords, tokens, SSH keys.
+    CredentialsExposure,
+    /// Write actions allowed on every resource.
+    InfrastructureModification,
+}
+
+/// Actions that read stored data or secrets.
+const DATA_EXFILTRATION: &[&str] = &[
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "kms:Decrypt",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+
+/// Actions that create, reset or hand out credentials.
+const CREDENTIALS_EXPOSURE: &[&str] = &[
+    "iam:CreateAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+    "iam:UploadSSHPublicKey",
+    "sts:GetFederationToken",
+    "ecr:GetAuthorizationToken",
+    "codeartifact:GetAuthorizationToken",
+    "redshift:GetClusterCredentials",
+    "ec2:GetPasswordData",
+    "ec2-instance-connect:SendSSHPublicKey",
+    "lightsail:GetInstanceAccessDetails",
+    "rds-db:connect",
+];
+
+/// Principals, policies and actions to leave out of the findings. Each entry is a
+/// pattern with `*` and `?` wildcards.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Exclusions {
+    /// Matched against principal names and ARNs.
+    pub principals: Vec<String>,
+    /// Matched against policy names and ARNs; matching policies are ignored entirely.
+    pub policies: Vec<String>,
+    /// Matched case-insensitively against action names; such actions are not reported.
+    pub actions: Vec<String>,
+}
+
+struct CompiledExclusions {
+    principals: Vec<Pattern>,
+    policies: Vec<Pattern>,
+    actions: Vec<Pattern>,
+}
+
+impl CompiledExclusions {
+    fn new(exclusions: &Exclusions) -> CompiledExclusions {
+        let action_syntax = PatternSyntax {
+            wildcards: true,
+            case_insensitive: true,
+            variables: false,
+        };
+        CompiledExclusions {
+            principals: exclusions.principals.iter().map(|text| Pattern::glob(text)).collect(),
+            policies: exclusions.policies.iter().map(|text| Pattern::glob(text)).collect(),
+            actions: exclusions.actions.iter().map(|text| Pattern::new(text, action_syntax)).collect(),
+        }
+    }
+
+    fn excludes_principal(&self, name: &str, arn: &str) -> bool {
+        self.principals.iter().any(|pattern| pattern.matches(name) || pattern.matches(arn))
+    }
+
+    fn excludes_policy(&self, source: &PolicySource) -> bool {
+        let names: [&str; 2] = match source {
+            PolicySource::Inline { name } | PolicySource::GroupInline { name, .. } => [name, name],
+            PolicySource::Managed { arn }
+            | PolicySource::GroupManaged { arn, .. }
+            | PolicySource::PermissionsBoundary { arn } => [arn, arn.rsplit('/').next().unwrap_or(arn)],
+            PolicySource::ServiceControl { name } | PolicySource::Other { name } => [name, name],
+            PolicySource::Trust { .. } => return false,
+        };
+        self.policies
+            .iter()
+            .any(|pattern| names.iter().any(|name| pattern.matches(name)))
+    }
+
+    fn excludes_action(&self, name: &str) -> bool {
+        self.actions.iter().any(|pattern| pattern.matches(name))
+    }
+}
+
+/// Options of an account analysis.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisOptions {
+    pub exclusions: Exclusions,
+}
+
+/// How far an action reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// Every resource, without conditions.
+    AllResources,
+    /// Every resource, but only under conditions or unless a conditional deny applies.
+    AllResourcesConditional,
+    /// Only some resources (and perhaps only under conditions).
+    SomeResources,
+}
+
+/// One risky action a principal is allowed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RiskAction {
+    pub action: String,
+    pub reach: Reach,
+}
+
+/// Allowed actions of one service in a broad category.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServiceCount {
+    pub service: String,
+    pub actions: usize,
+}
+
+/// A principal's access in one risk category.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RiskFinding {
+    pub category: RiskCategory,
+    /// The principal is administrator, so the category is covered in full; the lists
+    /// below are left empty.
+    pub covered_by_admin: bool,
+    /// The allowed actions of the category. Empty for infrastructure modification, which
+    /// is counted per service instead.
+    pub actions: Vec<RiskAction>,
+    /// Allowed actions counted per service (for infrastructure modification).
+    pub services: Vec<ServiceCount>,
+}
+
+/// Administrator access of a principal.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdminFinding {
+    /// Only under conditions, or unless a conditional deny applies.
+    pub conditional: bool,
+    /// How the principal makes itself administrator; `None` when its own policies
+    /// already allow everything.
+    pub path: Option<EscalationPath>,
+}
+
+/// An action name in a policy that the catalog does not know.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnknownAction {
+    pub action: String,
+    pub policy: PolicySource,
+}
+
+/// All findings of one principal.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PrincipalFindings {
+    pub arn: String,
+    pub name: String,
+    #[serde(skip)]
+    pub principal: PrincipalId,
+    pub admin: Option<AdminFinding>,
+    /// The escalation techniques the principal can use.
+    pub escalations: Vec<TechniqueUse>,
+    pub risks: Vec<RiskFinding>,
+    pub unknown_actions: Vec<UnknownAction>,
+}
+
+/// Findings for a whole account.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountAnalysis {
+    pub account_id: Option<String>,
+    /// Source and date of the action catalog used.
+    pub catalog: Vec<String>,
+    pub principals: Vec<PrincipalFindings>,
+    /// Roles whose trust policy allows everyone (`"Principal": "*"`).
+    pub public_roles: Vec<String>,
+}
+
+/// Analyses every principal of the account.
+pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountAnalysis {
+    let catalog = catalog();
+    let exclusions = CompiledExclusions::new(&options.exclusions);
+
+    let model = AccountModel::with_policy_filter(account, catalog, |source| !exclusions.excludes_policy(source));
+    let escalations = find_escalations(&model);
+    let unknown = unknown_actions_by_policy(account, catalog);
+
+    let principals = model
+        .principals
+        .par_iter()
+        .filter(|state| {
+            let name = account.principal_name(state.id);
+            !exclusions.excludes_principal(name, account.principal_arn(state.id))
+        })
+        .map(|state| {
+            let admin = escalations.admin(&model, state.id).map(|conditional| AdminFinding {
+                conditional,
+                path: escalations.path_to_admin(&model, state.id),
+            });
+            let uses: Vec<TechniqueUse> = escalations.uses[model.index_of(state.id)]
+                .iter()
+                .filter(|found| {
+                    !found
+                        .example
+                        .grants
+                        .iter()
+                        .any(|grant| exclusions.excludes_action(&grant.action))
+                })
+                .cloned()
+                .collect();
+            let risks = risks_of(state, catalog, admin.is_some() && escalations.is_direct_admin(&model, state.id), &uses, &exclusions);
+            PrincipalFindings {
+                arn: account.principal_arn(state.id).to_string(),
+                name: account.principal_name(state.id).to_string(),
+                principal: state.id,
+                admin,
+                escalations: uses,
+                risks,
+                unknown_actions: state
+                    .policies
+                    .identity
+                    .iter()
+                    .flat_map(|policy| {
+                        unknown
+                            .get(&(Arc::as_ptr(&policy.document) as usize))
+                            .into_iter()
+                            .flatten()
+                            .map(|action| UnknownAction {
+                                action: action.clone(),
+                                policy: policy.source.clone(),
+                            })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let public_roles = account
+        .roles
+        .iter()
+        .filter(|role| role.trust_policy.as_ref().is_some_and(|trust| trust.is_public()))
+        .map(|role| role.arn.clone())
+        .collect();
+
+    AccountAnalysis {
+        account_id: account.account_id.clone(),
+        catalog: catalog.provenance().to_vec(),
+        principals,
+        public_roles,
+    }
+}
+
+fn risks_of(
+    state: &PrincipalState,
+    catalog: &Catalog,
+    direct_admin: bool,
+    uses: &[TechniqueUse],
+    exclusions: &CompiledExclusions,
+) -> Vec<RiskFinding> {
+    let bits = &state.bits;
+    let reach_of = |id: ActionId| {
+        if bits.all_resources.contains(id) {
+            Reach::AllResources
+        } else if bits.all_resources_possibly.contains(id) {
+            Reach::AllResourcesConditional
+        } else {
+            Reach::SomeResources
+        }
+    };
+    let listed = |ids: &mut dyn Iterator<Item = ActionId>| -> Vec<RiskAction> {
+        ids.filter(|id| bits.any.contains(*id))
+            .map(|id| (id, catalog.action(id).name.as_str()))
+            .filter(|(_, name)| !exclusions.excludes_action(name))
+            .map(|(id, name)| RiskAction {
+                action: name.to_string(),
+                reach: reach_of(id),
+            })
+            .collect()
+    };
+    let admin_finding = |category| RiskFinding {
+        category,
+        covered_by_admin: true,
+        actions: Vec::new(),
+        services: Vec::new(),
+    };
+
+    let mut risks = Vec::new();
+    if !uses.is_empty() {
+        let mut actions: Vec<RiskAction> = Vec::new();
+        for found in uses {
+            for grant in &found.example.grants {
+                if !actions.iter().any(|existing| existing.action == grant.action) {
+                    if let Some(id) = catalog.find(&grant.action) {
+                        actions.push(RiskAction {
+                            action: grant.action.clone(),
+                            reach: reach_of(id),
+                        });
+                    }
+                }
+            }
+        }
+        risks.push(RiskFinding {
+            category: RiskCategory::PrivilegeEscalation,
+            covered_by_admin: direct_admin,
+            actions,
+            services: Vec::new(),
+        });
+    }
+
+    if direct_admin {
+        risks.extend(
+            [
+                RiskCategory::DataExfiltration,
+                RiskCategory::ResourceExposure,
+                RiskCategory::CredentialsExposure,
+                RiskCategory::InfrastructureModification,
+            ]
+            .map(admin_finding),
+        );
+        return risks;
+    }
+
+    let mut push_listed = |category, actions: Vec<RiskAction>| {
+        if !actions.is_empty() {
+            risks.push(RiskFinding {
+                category,
+                covered_by_admin: false,
+                actions,
+                services: Vec::new(),
+            });
+        }
+    };
+    push_listed(
+        RiskCategory::DataExfiltration,
+        listed(&mut DATA_EXFILTRATION.iter().filter_map(|name| catalog.find(name))),
+    );
+    push_listed(
+        RiskCategory::ResourceExposure,
+        listed(
+            &mut bits
+                .any
+                .iter()
+                .filter(|id| catalog.action(*id).access_level == AccessLevel::PermissionsManagement),
+        ),
+    );
+    push_listed(
+        RiskCategory::CredentialsExposure,
+        listed(&mut CREDENTIALS_EXPOSURE.iter().filter_map(|name| catalog.find(name))),
+    );
+
+    let mut services: Vec<ServiceCount> = Vec::new();
+    for id in bits.all_resources_possibly.iter() {
+        let action = catalog.action(id);
+        if action.access_level != AccessLevel::Write || exclusions.excludes_action(&action.name) {
+            continue;
+        }
+        let prefix = &catalog.service_of(id).prefix;
+        match services.last_mut() {
+            Some(last) if &last.service == prefix => last.actions += 1,
+            _ => services.push(ServiceCount {
+                service: prefix.clone(),
+                actions: 1,
+            }),
+        }
+    }
+    if !services.is_empty() {
+        risks.push(RiskFinding {
+            category: RiskCategory::InfrastructureModification,
+            covered_by_admin: false,
+            actions: Vec::new(),
+            services,
+        });
+    }
+    risks
+}
+
+/// Unknown action names of every distinct policy document in the account, computed once
+/// per document and keyed by the document's address.
+fn unknown_actions_by_policy(account: &Account, catalog: &Catalog) -> HashMap<usize, Vec<String>> {
+    let mut documents: Vec<&Arc<crate::document::Policy>> = Vec::new();
+    documents.extend(account.managed_policies.iter().map(|policy| &policy.document));
+    for user in &account.users {
+        documents.extend(user.inline_policies.iter().map(|policy| &policy.document));
+    }
+    for group in &account.groups {
+        documents.extend(group.inline_policies.iter().map(|policy| &policy.document));
+    }
+    for role in &account.roles {
+        documents.extend(role.inline_policies.iter().map(|policy| &policy.document));
+    }
+    documents
+        .par_iter()
+        .map(|document| (Arc::as_ptr(document) as usize, document.unknown_actions(catalog)))
+        .filter(|(_, unknown)| !unknown.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
