@@ -223,13 +223,28 @@ impl AwsCredentials {
             .unwrap_or(DEFAULT_SESSION_DURATION_SECS)
     }
 
-    /// Applies a credential change: a new role ARN or access key replaces the whole set,
-    /// while a lone external ID or session duration is merged into the stored one.
+    /// Applies a credential change. Fields not given keep their stored values, except
+    /// that choosing a method drops the other one's fields: a role ARN drops the access
+    /// key, and an access key id drops the role with its external ID and session duration.
     pub fn apply_update(&self, update: AwsCredentials) -> AwsCredentials {
         let update = update.normalized();
-        if update.role_arn.is_some() || update.access_key_id.is_some() {
-            return update;
+        if update.role_arn.is_some() {
+            return AwsCredentials {
+                role_arn: update.role_arn,
+                external_id: update.external_id.or_else(|| self.external_id.clone()),
+                session_duration_secs: update.session_duration_secs.or(self.session_duration_secs),
+                access_key_id: update.access_key_id,
+                secret_access_key: update.secret_access_key,
+            };
         }
+        if update.access_key_id.is_some() {
+            return AwsCredentials {
+                access_key_id: update.access_key_id,
+                secret_access_key: update.secret_access_key,
+                ..Default::default()
+            };
+        }
+
         let mut merged = self.clone();
         if update.external_id.is_some() {
             merged.external_id = update.external_id;
@@ -282,6 +297,7 @@ impl AwsCredentials {
             }
         }
 
+        // An access key is a pair, with or without a role: half of one cannot sign.
         if let Some(key_id) = &self.access_key_id {
             if key_id.len() < 16 || key_id.len() > 128 || !key_id.chars().all(|c| c.is_ascii_alphanumeric()) {
                 errors.push(
@@ -289,12 +305,12 @@ impl AwsCredentials {
                     "must be 16 to 128 letters and digits, e.g. AKIAIOSFODNN7EXAMPLE",
                 );
             }
-            if self.secret_access_key.is_none() && self.role_arn.is_none() {
+            if self.secret_access_key.is_none() {
                 errors.push("secret_access_key", "is required with an access key id");
             }
         }
 
-        if self.secret_access_key.is_some() && self.access_key_id.is_none() && self.role_arn.is_none() {
+        if self.secret_access_key.is_some() && self.access_key_id.is_none() {
             errors.push("access_key_id", "is required with a secret access key");
         }
 
@@ -338,6 +354,9 @@ pub struct CredentialsView {
     pub secret_access_key: bool,
 }
 
+/// Checks `arn:<partition>:iam::<account>:role/<path/><name>` with IAM's naming rules:
+/// a role name is 1 to 64 characters of letters, digits and `+=,.@_-`, and path
+/// segments use the same characters.
 fn is_role_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 {
@@ -345,10 +364,18 @@ fn is_role_arn(arn: &str) -> bool {
     }
     let partition_ok = parts[1] == "aws" || parts[1].starts_with("aws-");
     let account_ok = parts[4].len() == 12 && parts[4].chars().all(|c| c.is_ascii_digit());
-    let resource_ok = parts[5]
-        .strip_prefix("role/")
-        .is_some_and(|name| !name.is_empty());
+    let resource_ok = parts[5].strip_prefix("role/").is_some_and(is_role_path_and_name);
     parts[0] == "arn" && partition_ok && parts[2] == "iam" && parts[3].is_empty() && account_ok && resource_ok
+}
+
+fn is_role_path_and_name(path_and_name: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    let mut segments = path_and_name.rsplit('/');
+    let name_ok = segments
+        .next()
+        .is_some_and(|name| (1..=64).contains(&name.len()) && name.chars().all(allowed));
+    let path_ok = segments.all(|segment| !segment.is_empty() && segment.chars().all(allowed));
+    name_ok && path_ok && path_and_name.len() <= 576
 }
 
 /// An integration as stored and shown. Credentials appear only as a [`CredentialsView`].
@@ -508,14 +535,26 @@ fn validate_name(name: &str, errors: &mut ValidationErrors) {
 fn validate_description(description: &str, errors: &mut ValidationErrors) {
     if description.chars().count() > 2000 {
         errors.push("description", "must be at most 2000 characters");
+    } else if description.contains('\0') {
+        errors.push("description", "must not contain NUL characters");
     }
 }
+
+/// Maximum secondary owners per integration.
+pub const MAX_SECONDARY_OWNERS: usize = 50;
 
 fn validate_owners(primary: &str, secondary: &[String], errors: &mut ValidationErrors) {
     if primary.is_empty() {
         errors.push("primary_owner", "is required: every integration needs a primary application owner");
     } else if !is_valid_email(primary) {
         errors.push("primary_owner", format!("`{primary}` is not a valid email address"));
+    }
+    if secondary.len() > MAX_SECONDARY_OWNERS {
+        errors.push(
+            "secondary_owners",
+            format!("at most {MAX_SECONDARY_OWNERS} secondary owners are allowed, got {}", secondary.len()),
+        );
+        return;
     }
     for owner in secondary {
         if !is_valid_email(owner) {
@@ -615,6 +654,52 @@ mod tests {
         let printed = format!("{credentials:?}");
         assert!(!printed.contains("AKIA"));
         assert!(!printed.contains("wJalr"));
+    }
+
+    #[test]
+    fn role_arn_naming_rules() {
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/service-role/Muster+Read=1,2.3@x_y-z"));
+        assert!(is_role_arn(&format!("arn:aws:iam::123456789012:role/{}", "r".repeat(64))));
+        assert!(!is_role_arn(&format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65))));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/x y"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/path//name"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/"));
+        assert!(is_role_arn("arn:aws-us-gov:iam::123456789012:role/R"));
+    }
+
+    #[test]
+    fn half_an_access_key_rejected_with_role() {
+        let credentials = AwsCredentials {
+            role_arn: Some("arn:aws:iam::123456789012:role/R".into()),
+            secret_access_key: Some("s".into()),
+            ..Default::default()
+        };
+        let mut errors = ValidationErrors::default();
+        credentials.validate(&mut errors);
+        assert!(errors.for_field("access_key_id").is_some());
+    }
+
+    #[test]
+    fn same_role_update_keeps_external_id() {
+        let stored = AwsCredentials {
+            role_arn: Some("arn:aws:iam::123456789012:role/R".into()),
+            external_id: Some("ext-1".into()),
+            session_duration_secs: Some(7200),
+            ..Default::default()
+        };
+        let merged = stored.apply_update(AwsCredentials {
+            role_arn: Some("arn:aws:iam::123456789012:role/R".into()),
+            ..Default::default()
+        });
+        assert_eq!(merged.external_id.as_deref(), Some("ext-1"));
+        assert_eq!(merged.session_duration_secs, Some(7200));
+    }
+
+    #[test]
+    fn too_many_secondary_owners() {
+        let mut bad = draft();
+        bad.secondary_owners = (0..51).map(|i| format!("o{i}@example.com")).collect();
+        assert!(bad.validate().unwrap_err().for_field("secondary_owners").is_some());
     }
 
     #[test]

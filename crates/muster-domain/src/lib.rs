@@ -17,9 +17,25 @@ pub use integration::{
 pub use inventory::{Entity, EntityKey, EntityType, Inventory, Relation};
 pub use validation::{FieldError, ValidationErrors};
 
-/// Current time as an RFC 3339 string in UTC, the format every stored timestamp uses.
+/// Formats a time as RFC 3339 in UTC with microseconds, e.g.
+/// `2026-12-04T20:46:15.631683Z`, the format of every stored timestamp. The fixed width
+/// makes string order equal time order, which queries rely on.
 pub fn format_timestamp(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
     at.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
+        .format(&format)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_sort_as_text() {
+        let early = time::macros::datetime!(2026-12-04 20:46:15 UTC);
+        let late = early + time::Duration::milliseconds(500);
+        assert_eq!(super::format_timestamp(early), "2026-12-04T20:46:15.000000Z");
+        assert!(super::format_timestamp(early) < super::format_timestamp(late));
+    }
 }

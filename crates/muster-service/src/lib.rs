@@ -19,6 +19,7 @@ pub use muster_store::{
 };
 
 use muster_domain::TenantId;
+use muster_store::StoreError;
 
 /// Maximum page size for entity and run listings.
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -33,10 +34,25 @@ pub struct Muster {
 
 impl Muster {
     /// Opens the store described by `settings`, applying migrations.
+    ///
+    /// A key file created just now is removed again when the database turns out to hold
+    /// credentials sealed with another key, so a lost key file is reported, not replaced.
     pub async fn open(settings: &Settings) -> Result<Muster, ServiceError> {
-        let secret_key = settings.secret_key()?;
-        let store = Store::connect(&settings.database_url(), secret_key).await?;
-        Muster::with_store(store, ConnectorOptions::default()).await
+        let loaded = settings.secret_key()?;
+        match Store::connect(&settings.database_url(), loaded.key).await {
+            Ok(store) => Muster::with_store(store, ConnectorOptions::default()).await,
+            Err(StoreError::KeyMismatch) if loaded.created_file.is_some() => {
+                if let Some(path) = &loaded.created_file {
+                    if let Err(error) = std::fs::remove_file(path) {
+                        tracing::warn!(path = %path.display(), %error, "cannot remove the key file created for a database that needs another key");
+                    }
+                }
+                Err(ServiceError::Settings(SettingsError::MissingKey {
+                    data_dir: settings.data_dir.display().to_string(),
+                }))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Wraps an already connected store, e.g. in tests.

@@ -3,7 +3,7 @@
 //! Each setting comes from a command-line flag, else a `MUSTER_` environment variable
 //! (the binary's clap definitions read both), else the default below.
 
-use muster_store::{SecretKey, SecretKeyError};
+use muster_store::{LoadedSecretKey, SecretKey, SecretKeyError};
 use std::path::PathBuf;
 
 /// Data directory used when none is given.
@@ -22,6 +22,8 @@ pub enum SettingsError {
     },
     #[error("{0}")]
     SecretKey(#[from] SecretKeyError),
+    #[error("the credential key is missing: the database holds credentials saved with a key that is neither in MUSTER_SECRET_KEY nor in `{data_dir}/secret.key`. Restore that key file, or set MUSTER_SECRET_KEY to the original key")]
+    MissingKey { data_dir: String },
 }
 
 /// Resolved settings for one process.
@@ -68,12 +70,13 @@ impl Settings {
         }
     }
 
-    /// Creates the data directory if needed and loads the credential key.
-    pub fn secret_key(&self) -> Result<SecretKey, SettingsError> {
+    /// Creates the data directory if needed and loads the credential key, creating the key
+    /// file when there is neither a key file nor `MUSTER_SECRET_KEY`.
+    pub fn secret_key(&self) -> Result<LoadedSecretKey, SettingsError> {
         std::fs::create_dir_all(&self.data_dir).map_err(|source| SettingsError::DataDir {
             path: self.data_dir.display().to_string(),
             source,
         })?;
-        Ok(SecretKey::load(self.secret_key.as_deref(), &self.data_dir)?)
+        Ok(SecretKey::load_or_create(self.secret_key.as_deref(), &self.data_dir)?)
     }
 }

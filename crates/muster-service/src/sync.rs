@@ -9,7 +9,7 @@ use muster_domain::{App, IntegrationStatus, TenantId};
 use muster_store::{SnapshotSummary, SyncRun};
 use tracing::Instrument;
 
-/// How a sync run ended.
+/// Outcome of a sync run.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SyncOutcome {
     pub run: SyncRun,
@@ -49,14 +49,19 @@ impl Muster {
         self.execute_sync_run(run, progress).await
     }
 
-    /// Executes a run already marked `running`, recording success or failure on it.
+    /// Executes a run already marked `running`, recording success or failure on it. The
+    /// run's lease is renewed while it executes, so other processes do not take it for
+    /// abandoned.
     pub async fn execute_sync_run(
         &self,
         run: SyncRun,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SyncOutcome, ServiceError> {
         let span = tracing::info_span!("sync", integration_id = %run.integration_id, run_id = %run.id);
-        self.execute_in_span(run, progress).instrument(span).await
+        let heartbeat = tokio::spawn(renew_lease(self.store.clone(), run.clone()).instrument(span.clone()));
+        let outcome = self.execute_in_span(run, progress).instrument(span).await;
+        heartbeat.abort();
+        outcome
     }
 
     async fn execute_in_span(
@@ -122,6 +127,23 @@ impl Muster {
         self.store.fail_sync_run(&run, status, code, message).await?;
         let run = self.store.sync_run(&run.tenant_id, &run.id).await?;
         Ok(SyncOutcome { run, snapshot: None })
+    }
+}
+
+/// Renews a running sync's lease until aborted.
+async fn renew_lease(store: muster_store::Store, run: SyncRun) {
+    let mut interval = tokio::time::interval(muster_store::SYNC_RUN_HEARTBEAT);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        match store.heartbeat_sync_run(&run).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("the sync run is no longer running in the database; its lease is not renewed");
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "renewing the sync run lease failed; retrying"),
+        }
     }
 }
 

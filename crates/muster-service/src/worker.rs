@@ -35,9 +35,16 @@ pub fn spawn_workers(muster: Muster, count: usize, poll_interval: Duration) -> W
             let name = format!("{}#{index}", worker_name());
             tokio::spawn(async move {
                 tracing::info!(worker = %name, "sync worker started");
+                let mut last_expiry_check: Option<tokio::time::Instant> = None;
                 loop {
                     if *stopped.borrow() {
                         break;
+                    }
+                    if last_expiry_check.is_none_or(|at| at.elapsed() >= muster_store::SYNC_RUN_HEARTBEAT) {
+                        if let Err(error) = muster.store().fail_expired_sync_runs().await {
+                            tracing::error!(worker = %name, %error, "expiring abandoned sync runs failed");
+                        }
+                        last_expiry_check = Some(tokio::time::Instant::now());
                     }
                     match muster.store().claim_next_sync_run(&name).await {
                         Ok(Some(run)) => {

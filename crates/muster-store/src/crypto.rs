@@ -30,6 +30,13 @@ pub enum SecretKeyError {
     },
 }
 
+/// A loaded key and, when the key file did not exist, the path of the file just created.
+#[derive(Debug)]
+pub struct LoadedSecretKey {
+    pub key: SecretKey,
+    pub created_file: Option<std::path::PathBuf>,
+}
+
 /// The 256-bit key for credential encryption. Its bytes never appear in Debug output.
 #[derive(Clone)]
 pub struct SecretKey {
@@ -66,24 +73,34 @@ impl SecretKey {
     /// Loads the key from `env_value` when given, else from the key file in `data_dir`,
     /// creating that file (mode 0600) on first use.
     pub fn load(env_value: Option<&str>, data_dir: &Path) -> Result<SecretKey, SecretKeyError> {
+        Ok(SecretKey::load_or_create(env_value, data_dir)?.key)
+    }
+
+    /// Like [`SecretKey::load`], and also says whether the key file was just created, so
+    /// the caller can remove it again if the database turns out to need another key.
+    pub fn load_or_create(env_value: Option<&str>, data_dir: &Path) -> Result<LoadedSecretKey, SecretKeyError> {
         if let Some(text) = env_value.filter(|text| !text.trim().is_empty()) {
-            return SecretKey::from_text(text).ok_or(SecretKeyError::InvalidEnv);
+            let key = SecretKey::from_text(text).ok_or(SecretKeyError::InvalidEnv)?;
+            return Ok(LoadedSecretKey { key, created_file: None });
         }
 
         let path = data_dir.join(KEY_FILE_NAME);
         let path_text = path.display().to_string();
         match std::fs::read_to_string(&path) {
-            Ok(text) => SecretKey::from_text(&text).ok_or_else(|| SecretKeyError::InvalidFile {
-                path: path_text,
-                reason: "expected 32 bytes as base64".into(),
-            }),
+            Ok(text) => {
+                let key = SecretKey::from_text(&text).ok_or_else(|| SecretKeyError::InvalidFile {
+                    path: path_text,
+                    reason: "expected 32 bytes as base64".into(),
+                })?;
+                Ok(LoadedSecretKey { key, created_file: None })
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate();
                 write_private_file(&path, &BASE64.encode(key.key)).map_err(|source| SecretKeyError::Io {
                     path: path_text,
                     source,
                 })?;
-                Ok(key)
+                Ok(LoadedSecretKey { key, created_file: Some(path) })
             }
             Err(source) => Err(SecretKeyError::Io {
                 path: path_text,

@@ -72,6 +72,16 @@ const ENTITY_COLUMNS: &str =
 
 impl Store {
     pub async fn list_entities(&self, tenant: &TenantId, filter: &EntityFilter) -> Result<EntityPage, StoreError> {
+        // PostgreSQL rejects NUL in text parameters, and no stored text contains one.
+        let has_nul = |value: &Option<String>| value.as_deref().is_some_and(|text| text.contains('\0'));
+        if has_nul(&filter.search) || has_nul(&filter.source_type) {
+            return Ok(EntityPage {
+                items: Vec::new(),
+                total: 0,
+                limit: filter.limit,
+                offset: filter.offset,
+            });
+        }
         let mut conditions = vec![
             "e.tenant_id = $1".to_string(),
             "e.snapshot_id IN (SELECT current_snapshot_id FROM integrations WHERE tenant_id = $1 AND current_snapshot_id IS NOT NULL)".to_string(),
@@ -131,6 +141,9 @@ impl Store {
 
     /// Returns an entity of its integration's current snapshot with its relations.
     pub async fn entity(&self, tenant: &TenantId, id: &EntityId) -> Result<EntityDetail, StoreError> {
+        if id.as_str().contains('\0') {
+            return Err(StoreError::not_found("entity", id.as_str().replace('\0', "\\0")));
+        }
         let row = sqlx::query(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities e JOIN integrations i ON i.current_snapshot_id = e.snapshot_id \
              WHERE e.tenant_id = $1 AND e.id = $2"

@@ -14,6 +14,8 @@ pub enum StoreError {
     Connect { url: String, message: String },
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("the credential key does not match the key this database's credentials were saved with: restore the original key (MUSTER_SECRET_KEY, or secret.key in the data directory) rather than creating a new one")]
+    KeyMismatch,
     #[error("stored credentials cannot be decrypted: {0}")]
     Crypto(String),
     #[error("stored data is inconsistent: {0}")]

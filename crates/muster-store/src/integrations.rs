@@ -81,6 +81,10 @@ impl Store {
 
     /// Finds an integration by id, or else by name ignoring case.
     pub async fn find_integration(&self, tenant: &TenantId, id_or_name: &str) -> Result<Integration, StoreError> {
+        // PostgreSQL rejects NUL in text parameters; no stored name or id contains one.
+        if id_or_name.contains('\0') {
+            return Err(StoreError::not_found("integration", id_or_name.replace('\0', "\\0")));
+        }
         let row = sqlx::query(&format!(
             "SELECT {INTEGRATION_COLUMNS} FROM integrations \
              WHERE tenant_id = $1 AND (id = $2 OR name_key = $3) \

@@ -8,11 +8,12 @@ mod crypto;
 mod entities;
 mod error;
 mod integrations;
+mod key_check;
 mod rows;
 mod snapshots;
 mod sync_runs;
 
-pub use crypto::{SecretKey, SecretKeyError};
+pub use crypto::{LoadedSecretKey, SecretKey, SecretKeyError};
 pub use entities::{EntityDetail, EntityFilter, EntityPage, RelatedEntity, StoredEntity};
 pub use error::StoreError;
 pub use snapshots::SnapshotSummary;
@@ -42,7 +43,14 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     secret_key: SecretKey,
+    sync_run_lease: time::Duration,
 }
+
+/// How long a running sync stays claimed without a heartbeat. The process running it
+/// renews the lease well within this time (see `SYNC_RUN_HEARTBEAT`).
+pub const SYNC_RUN_LEASE: Duration = Duration::from_secs(90);
+/// How often the process running a sync renews its lease.
+pub const SYNC_RUN_HEARTBEAT: Duration = Duration::from_secs(20);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,9 +110,19 @@ impl Store {
             pool,
             backend,
             secret_key,
+            sync_run_lease: time::Duration::try_from(SYNC_RUN_LEASE).unwrap_or(time::Duration::MINUTE),
         };
+        store.verify_secret_key().await?;
         store.ensure_default_tenant().await?;
         Ok(store)
+    }
+
+    /// Returns a handle that treats running syncs as abandoned after `lease` without a
+    /// heartbeat, for tests of crashed processes.
+    pub fn with_sync_run_lease(&self, lease: Duration) -> Store {
+        let mut store = self.clone();
+        store.sync_run_lease = time::Duration::try_from(lease).unwrap_or(time::Duration::MINUTE);
+        store
     }
 
     pub fn backend(&self) -> Backend {

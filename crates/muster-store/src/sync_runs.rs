@@ -1,5 +1,6 @@
 //! Sync runs: the record of every extraction attempt, and the job queue that workers claim.
 
+use crate::error::is_unique_violation;
 use crate::rows::{now_timestamp, parse_json};
 use crate::{Backend, Store, StoreError};
 use muster_domain::{IntegrationId, IntegrationStatus, SnapshotId, SyncRunId, TenantId};
@@ -9,7 +10,7 @@ use sqlx::Row;
 use std::fmt;
 use std::str::FromStr;
 
-/// Where a sync run is in its life.
+/// Lifecycle state of a sync run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyncRunState {
@@ -57,7 +58,7 @@ pub struct SyncRun {
     pub tenant_id: TenantId,
     pub integration_id: IntegrationId,
     pub state: SyncRunState,
-    /// What started it: `cli`, `api`, `ui`.
+    /// Origin of the request: `cli`, `api`, `ui`.
     pub trigger: String,
     /// The process that ran it, e.g. `host:pid`.
     pub worker: Option<String>,
@@ -84,11 +85,13 @@ impl Store {
         trigger: &str,
     ) -> Result<SyncRun, StoreError> {
         self.integration(tenant, integration).await?;
+        self.fail_expired_sync_runs().await?;
         if let Some(active) = self.active_sync_run(tenant, integration).await? {
             return Ok(active);
         }
+
         let id = SyncRunId::generate();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO sync_runs (id, tenant_id, integration_id, state, trigger, queued_at, message, stats) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -101,11 +104,21 @@ impl Store {
         .bind("Waiting for a worker")
         .bind("{}")
         .execute(&self.pool)
-        .await?;
-        self.sync_run(tenant, &id).await
+        .await;
+
+        match inserted {
+            Ok(_) => self.sync_run(tenant, &id).await,
+            // Another process queued one between the check and the insert.
+            Err(error) if is_unique_violation(&error) => self
+                .active_sync_run(tenant, integration)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("an active sync run vanished".into())),
+            Err(error) => Err(error.into()),
+        }
     }
 
-    /// Records a run that starts at once in this process, as `muster sync` does.
+    /// Records a run that starts at once in this process, as `muster sync` does. A queued
+    /// run of the integration is taken over; a running one is a conflict.
     pub async fn start_sync_run(
         &self,
         tenant: &TenantId,
@@ -114,11 +127,37 @@ impl Store {
         worker: &str,
     ) -> Result<SyncRun, StoreError> {
         self.integration(tenant, integration).await?;
-        let id = SyncRunId::generate();
+        self.fail_expired_sync_runs().await?;
         let now = now_timestamp();
-        sqlx::query(
-            "INSERT INTO sync_runs (id, tenant_id, integration_id, state, trigger, worker, queued_at, started_at, message, stats) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
+
+        if let Some(active) = self.active_sync_run(tenant, integration).await? {
+            if active.state == SyncRunState::Running {
+                return Err(already_running(&active));
+            }
+            let claimed = sqlx::query(
+                "UPDATE sync_runs SET state = $1, worker = $2, started_at = $3, heartbeat_at = $3, message = $4 \
+                 WHERE id = $5 AND state = $6",
+            )
+            .bind(SyncRunState::Running.as_str())
+            .bind(worker)
+            .bind(&now)
+            .bind("Running")
+            .bind(active.id.as_str())
+            .bind(SyncRunState::Queued.as_str())
+            .execute(&self.pool)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                let current = self.sync_run(tenant, &active.id).await?;
+                return Err(already_running(&current));
+            }
+            self.mark_syncing(tenant, integration).await?;
+            return self.sync_run(tenant, &active.id).await;
+        }
+
+        let id = SyncRunId::generate();
+        let inserted = sqlx::query(
+            "INSERT INTO sync_runs (id, tenant_id, integration_id, state, trigger, worker, queued_at, started_at, heartbeat_at, message, stats) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9)",
         )
         .bind(id.as_str())
         .bind(tenant.as_str())
@@ -130,9 +169,31 @@ impl Store {
         .bind("Running")
         .bind("{}")
         .execute(&self.pool)
-        .await?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                return match self.active_sync_run(tenant, integration).await? {
+                    Some(active) => Err(already_running(&active)),
+                    None => Err(StoreError::Corrupt("an active sync run vanished".into())),
+                };
+            }
+            Err(error) => return Err(error.into()),
+        }
         self.mark_syncing(tenant, integration).await?;
         self.sync_run(tenant, &id).await
+    }
+
+    /// Renews the lease of a running run. Returns `false` when the run is no longer
+    /// running, e.g. because another process expired it.
+    pub async fn heartbeat_sync_run(&self, run: &SyncRun) -> Result<bool, StoreError> {
+        let renewed = sqlx::query("UPDATE sync_runs SET heartbeat_at = $1 WHERE id = $2 AND state = $3")
+            .bind(now_timestamp())
+            .bind(run.id.as_str())
+            .bind(SyncRunState::Running.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(renewed.rows_affected() == 1)
     }
 
     /// Claims the oldest queued run for `worker`, or returns `None` when the queue is empty.
@@ -146,7 +207,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE sync_runs SET state = $1, worker = $2, started_at = $3, message = $4 \
+            "UPDATE sync_runs SET state = $1, worker = $2, started_at = $3, heartbeat_at = $3, message = $4 \
              WHERE id = (SELECT id FROM sync_runs WHERE state = $5 ORDER BY queued_at, id LIMIT 1{lock}) \
              AND state = $5 RETURNING {RUN_COLUMNS}"
         );
@@ -203,22 +264,53 @@ impl Store {
         Ok(())
     }
 
-    /// Marks runs left `running` by a process that died as failed, so they do not block
-    /// new syncs. Called when a server starts.
-    pub async fn fail_abandoned_sync_runs(&self, started_before: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE sync_runs SET state = $1, finished_at = $2, error_code = $3, message = $4 \
-             WHERE state = $5 AND started_at < $6",
+    /// Marks runs whose lease expired as failed: the process running them stopped
+    /// without finishing. Their integrations show the failure; snapshots are untouched.
+    pub async fn fail_expired_sync_runs(&self) -> Result<u64, StoreError> {
+        let cutoff = time::OffsetDateTime::now_utc() - self.sync_run_lease;
+        let cutoff = muster_domain::format_timestamp(cutoff);
+        let message = "The process running this sync stopped before it finished";
+        let now = now_timestamp();
+
+        let mut tx = self.pool.begin().await?;
+        let expired: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, tenant_id, integration_id FROM sync_runs \
+             WHERE state = $1 AND COALESCE(heartbeat_at, started_at, queued_at) < $2",
         )
-        .bind(SyncRunState::Failed.as_str())
-        .bind(now_timestamp())
-        .bind("sync.abandoned")
-        .bind("The process running this sync stopped before it finished")
         .bind(SyncRunState::Running.as_str())
-        .bind(started_before)
-        .execute(&self.pool)
+        .bind(&cutoff)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(done.rows_affected())
+        for (id, tenant_id, integration_id) in &expired {
+            sqlx::query(
+                "UPDATE sync_runs SET state = $1, finished_at = $2, error_code = $3, message = $4 \
+                 WHERE id = $5 AND state = $6",
+            )
+            .bind(SyncRunState::Failed.as_str())
+            .bind(&now)
+            .bind("sync.abandoned")
+            .bind(message)
+            .bind(id)
+            .bind(SyncRunState::Running.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE integrations SET status = $1, message = $2 WHERE tenant_id = $3 AND id = $4 AND status = $5",
+            )
+            .bind(IntegrationStatus::SyncFailed.as_str())
+            .bind(message)
+            .bind(tenant_id)
+            .bind(integration_id)
+            .bind(IntegrationStatus::Syncing.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+
+        if !expired.is_empty() {
+            tracing::warn!(count = expired.len(), "marked sync runs of stopped processes as failed");
+        }
+        Ok(expired.len() as u64)
     }
 
     pub async fn sync_run(&self, tenant: &TenantId, id: &SyncRunId) -> Result<SyncRun, StoreError> {
@@ -287,6 +379,18 @@ impl Store {
     async fn mark_syncing(&self, tenant: &TenantId, integration: &IntegrationId) -> Result<(), StoreError> {
         self.set_integration_status(tenant, integration, IntegrationStatus::Syncing, "Sync in progress")
             .await
+    }
+}
+
+pub(crate) fn already_running(active: &SyncRun) -> StoreError {
+    StoreError::Conflict {
+        field: "integration",
+        message: format!(
+            "a sync of this integration is already running (run {}, started {} by {}): wait for it to finish",
+            active.id,
+            active.started_at.as_deref().unwrap_or("just now"),
+            active.worker.as_deref().unwrap_or("another process"),
+        ),
     }
 }
 

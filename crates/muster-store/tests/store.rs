@@ -110,6 +110,9 @@ on_both_backends!(
     entity_relations_both_ways,
     queued_runs_claimed_once,
     large_snapshot_in_batches,
+    one_active_run_per_integration,
+    expired_lease_fails_run,
+    nul_in_lookups_is_not_found,
 );
 
 fn draft(name: &str) -> IntegrationDraft {
@@ -452,4 +455,86 @@ async fn large_snapshot_in_batches(store: &Store) {
         .await
         .unwrap();
     assert_eq!(group.parents.len(), 1_234);
+}
+
+async fn one_active_run_per_integration(store: &Store) {
+    let tenant = store.ensure_default_tenant().await.unwrap();
+    let integration = store.create_integration(&tenant, &draft("Single")).await.unwrap();
+
+    let queued = store.queue_sync_run(&tenant, &integration.id, "api").await.unwrap();
+    let started = store.start_sync_run(&tenant, &integration.id, "cli", "cli-worker").await.unwrap();
+    assert_eq!(started.id, queued.id, "the CLI takes over the queued run");
+    assert_eq!(started.state, SyncRunState::Running);
+    assert_eq!(started.worker.as_deref(), Some("cli-worker"));
+
+    let error = store.start_sync_run(&tenant, &integration.id, "cli", "other").await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    assert!(error.to_string().contains("already running"), "{error}");
+    let joined = store.queue_sync_run(&tenant, &integration.id, "api").await.unwrap();
+    assert_eq!(joined.id, started.id, "a queue request joins the running run");
+
+    store
+        .fail_sync_run(&started, IntegrationStatus::Unreachable, "aws.unreachable", "down")
+        .await
+        .unwrap();
+    let next = store.start_sync_run(&tenant, &integration.id, "cli", "cli-worker").await.unwrap();
+    assert_ne!(next.id, started.id);
+}
+
+async fn expired_lease_fails_run(store: &Store) {
+    let tenant = store.ensure_default_tenant().await.unwrap();
+    let integration = store.create_integration(&tenant, &draft("Crashed")).await.unwrap();
+    let run = store.start_sync_run(&tenant, &integration.id, "cli", "dead-process").await.unwrap();
+    assert!(store.heartbeat_sync_run(&run).await.unwrap());
+
+    // With the default lease a fresh run is not expired.
+    assert_eq!(store.fail_expired_sync_runs().await.unwrap(), 0);
+
+    let impatient = store.with_sync_run_lease(std::time::Duration::ZERO);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(impatient.fail_expired_sync_runs().await.unwrap(), 1);
+    let failed = store.sync_run(&tenant, &run.id).await.unwrap();
+    assert_eq!(failed.state, SyncRunState::Failed);
+    assert_eq!(failed.error_code.as_deref(), Some("sync.abandoned"));
+    let after = store.integration(&tenant, &integration.id).await.unwrap();
+    assert_eq!(after.status, IntegrationStatus::SyncFailed);
+    assert!(!store.heartbeat_sync_run(&run).await.unwrap(), "a failed run's lease cannot be renewed");
+
+    let next = store.start_sync_run(&tenant, &integration.id, "cli", "alive").await.unwrap();
+    assert_eq!(next.state, SyncRunState::Running);
+}
+
+async fn nul_in_lookups_is_not_found(store: &Store) {
+    let tenant = store.ensure_default_tenant().await.unwrap();
+    store.create_integration(&tenant, &draft("Nul")).await.unwrap();
+    assert!(matches!(
+        store.find_integration(&tenant, "a\0b").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.entity(&tenant, &EntityId::from_string("a\0b")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let page = store
+        .list_entities(&tenant, &EntityFilter { search: Some("a\0b".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 0);
+}
+
+#[tokio::test]
+async fn other_key_rejected_on_connect() {
+    let dir = std::env::temp_dir().join(format!("muster-store-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = TempDir(dir.clone());
+    let url = format!("sqlite://{}?mode=rwc", dir.join("muster.db").display());
+    let key = SecretKey::generate();
+
+    let store = Store::connect(&url, key.clone()).await.unwrap();
+    store.close().await;
+    let again = Store::connect(&url, key).await.unwrap();
+    again.close().await;
+
+    let error = Store::connect(&url, SecretKey::generate()).await.unwrap_err();
+    assert!(matches!(error, StoreError::KeyMismatch), "{error:?}");
 }

@@ -105,6 +105,7 @@ pub struct AddAwsArgs {
     #[arg(long = "secondary-owner")]
     pub secondary_owners: Vec<String>,
 
+    /// Free text shown with the integration, e.g. what the account is for.
     #[arg(long, default_value = "")]
     pub description: String,
 
@@ -145,6 +146,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub name: Option<String>,
 
+    /// New description.
     #[arg(long)]
     pub description: Option<String>,
 

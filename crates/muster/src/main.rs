@@ -6,10 +6,14 @@ mod commands;
 mod output;
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        restore_default_sigpipe();
+    }
     init_logging(&cli);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -29,6 +33,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Lets a closed pipe end the process quietly, as it does for other command-line tools
+/// (`muster integration list | head -1`), instead of a panic in `println!`. A sync cut
+/// short this way is marked failed once its lease expires.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called at the start of `main`, before any other thread exists; resetting a
+    // signal disposition to its default has no other precondition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Logs go to stderr. `serve` logs at info by default, other commands only warnings, so
 /// their standard output stays clean for scripts. `MUSTER_LOG` (tracing's filter syntax)
 /// overrides both.
@@ -41,6 +57,7 @@ fn init_logging(cli: &cli::Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

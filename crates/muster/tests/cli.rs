@@ -136,10 +136,10 @@ fn invalid_input_lists_every_field() {
     );
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
-    assert!(message.contains("--primary-owner"), "{message}");
+    assert!(message.contains("--owner:"), "{message}");
     assert!(message.contains("not-an-email"), "{message}");
     assert!(message.contains("--role-arn"), "{message}");
-    assert!(message.contains("--session-duration-secs"), "{message}");
+    assert!(message.contains("--session-duration:"), "{message}");
     assert!(message.contains("43200"), "{message}");
 
     let missing_credentials = muster(&data_dir, &["integration", "add", "aws", "--name", "None", "--owner", "a@example.com"]);
@@ -278,4 +278,53 @@ fn postgres_backend_round_trip() {
     assert!(!data_dir.path().join("secret.key").exists(), "MUSTER_SECRET_KEY replaces the key file");
 
     psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+#[test]
+fn lost_key_file_not_replaced() {
+    let data_dir = DataDir::new();
+    json(&add_with_keys(&data_dir, "Sealed"));
+    let key_file = data_dir.path().join("secret.key");
+    std::fs::remove_file(&key_file).unwrap();
+
+    let output = muster(&data_dir, &["integration", "list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("credential key is missing"), "{}", stderr(&output));
+    assert!(!key_file.exists(), "a new key file must not replace the lost one");
+
+    let wrong_key = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("--data-dir")
+        .arg(data_dir.path())
+        .args(["integration", "list"])
+        .env("MUSTER_SECRET_KEY", "00".repeat(32))
+        .env_remove("MUSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(wrong_key.status.code(), Some(1));
+    assert!(stderr(&wrong_key).contains("does not match"), "{}", stderr(&wrong_key));
+}
+
+#[test]
+fn sync_refused_while_running() {
+    let data_dir = DataDir::new();
+    json(&add_with_keys(&data_dir, "Busy"));
+    // Nothing answers on this port, so the sync fails fast; then a second sync can start.
+    let sync = || {
+        Command::new(env!("CARGO_BIN_EXE_muster"))
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .args(["sync", "Busy", "--output", "json"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("MUSTER_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(sync().status.code(), Some(2));
+    assert_eq!(sync().status.code(), Some(2), "a finished run does not block the next");
+    let runs = json(&muster(&data_dir, &["sync-runs", "list", "--output", "json"]));
+    assert_eq!(runs.as_array().unwrap().len(), 2);
 }

@@ -6,7 +6,7 @@ use crate::output::{self, or_dash, print_fields, yes_no, Table};
 use anyhow::Context;
 use muster_domain::{App, AwsCredentials, ExtractionType, Integration, IntegrationDraft, IntegrationUpdate};
 use muster_service::Muster;
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 pub async fn run(muster: &Muster, command: IntegrationCommand, format: OutputFormat) -> anyhow::Result<ExitCode> {
@@ -69,6 +69,10 @@ fn credentials_from_args(args: AwsCredentialArgs) -> anyhow::Result<AwsCredentia
 }
 
 fn read_secret_from_stdin() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Secret access key: ")
+            .context("cannot read the secret access key from the terminal");
+    }
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -62,9 +62,17 @@ fn print_entity_page(page: &EntityPage) {
             entity.source_id.clone(),
         ]);
     }
-    table.print();
     let shown = page.items.len() as u64;
-    let first = if shown == 0 { 0 } else { u64::from(page.offset) + 1 };
+    if shown == 0 {
+        if page.total == 0 {
+            println!("No entities: sync an integration first (muster sync NAME).");
+        } else {
+            println!("No entities at offset {}: there are {} in all.", page.offset, page.total);
+        }
+        return;
+    }
+    table.print();
+    let first = u64::from(page.offset) + 1;
     println!("{first}-{} of {} entities", u64::from(page.offset) + shown, page.total);
 }
 

@@ -30,17 +30,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// Turns a service error into a message for the terminal, listing every invalid field.
+/// Turns a service error into a message for the terminal, listing every invalid field
+/// under the command-line option that sets it.
 pub fn describe(error: ServiceError) -> anyhow::Error {
     match error {
         ServiceError::Validation(errors) => {
             let lines: Vec<String> = errors
                 .errors
                 .iter()
-                .map(|error| format!("  --{}: {}", error.field.replace('_', "-"), error.message))
+                .map(|error| format!("  {}: {}", option_for_field(&error.field), error.message))
                 .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The command-line option that sets a validated field.
+fn option_for_field(field: &str) -> String {
+    match field {
+        "primary_owner" => "--owner".into(),
+        "secondary_owners" => "--secondary-owner".into(),
+        "session_duration_secs" => "--session-duration".into(),
+        "credentials" => "credentials (--role-arn, or --access-key-id with --secret-access-key)".into(),
+        other => format!("--{}", other.replace('_', "-")),
     }
 }

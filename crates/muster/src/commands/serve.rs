@@ -8,15 +8,9 @@ use std::time::Duration;
 
 /// How often idle workers look for queued syncs.
 const WORKER_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// A run still `running` after this long belongs to a process that died.
-const ABANDONED_AFTER: time::Duration = time::Duration::hours(6);
 
 pub async fn run(muster: Muster, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let cutoff = muster_domain::format_timestamp(time::OffsetDateTime::now_utc() - ABANDONED_AFTER);
-    let abandoned = muster.store().fail_abandoned_sync_runs(&cutoff).await?;
-    if abandoned > 0 {
-        tracing::warn!(count = abandoned, "marked sync runs abandoned by a stopped process as failed");
-    }
+    muster.store().fail_expired_sync_runs().await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -58,5 +52,21 @@ async fn shutdown_signal() {
         _ = interrupt => {}
         _ = terminate => {}
     }
-    tracing::info!("shutdown requested");
+    tracing::info!("shutdown requested; waiting for running syncs (press Ctrl-C again to stop at once)");
+
+    // A second signal stops the process without waiting. The database lease of any
+    // interrupted sync expires, and the next worker marks that run failed.
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("second interrupt: stopping now");
+        std::process::exit(130);
+    });
+    #[cfg(unix)]
+    tokio::spawn(async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+            tracing::warn!("second termination signal: stopping now");
+            std::process::exit(143);
+        }
+    });
 }
