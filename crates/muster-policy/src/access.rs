@@ -22,6 +22,8 @@ pub struct AccessBits {
     /// Allowed on every resource, perhaps only under conditions or unless a conditional
     /// deny applies.
     pub all_resources_possibly: ActionSet,
+    /// Named by some deny statement that may apply, on some resource.
+    pub denied_somewhere: ActionSet,
 }
 
 impl AccessBits {
@@ -123,6 +125,7 @@ pub fn access_bits(policies: &PrincipalPolicies, context: &RequestContext, catal
         any,
         all_resources: all_certain,
         all_resources_possibly: all_possible,
+        denied_somewhere: denies.any,
     }
 }
 

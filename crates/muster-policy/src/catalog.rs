@@ -120,6 +120,8 @@ pub struct Catalog {
     /// Lower-cased full names, in catalog order, for pattern matching.
     lower_names: Vec<String>,
     header: Vec<String>,
+    /// The actions of each access level, in the order of [`AccessLevel::ALL`].
+    level_sets: Vec<ActionSet>,
     load_error: Option<String>,
 }
 
@@ -175,6 +177,18 @@ impl Catalog {
                 _ => return Err(format!("catalog line {line_number}: unexpected record")),
             }
         }
+        catalog.level_sets = AccessLevel::ALL
+            .iter()
+            .map(|level| {
+                let mut set = catalog.empty_set();
+                for (id, action) in catalog.actions() {
+                    if action.access_level == *level {
+                        set.insert(id);
+                    }
+                }
+                set
+            })
+            .collect();
         Ok(catalog)
     }
 
@@ -281,6 +295,13 @@ impl Catalog {
         self.by_prefix
             .get(&prefix.to_ascii_lowercase())
             .map(|index| &self.services[*index])
+    }
+
+    /// The actions of one access level.
+    pub fn level_set(&self, level: AccessLevel) -> &ActionSet {
+        static EMPTY: ActionSet = ActionSet { words: Vec::new() };
+        let index = AccessLevel::ALL.iter().position(|candidate| *candidate == level).unwrap_or(0);
+        self.level_sets.get(index).unwrap_or(&EMPTY)
     }
 
     /// An empty set sized for this catalog.
@@ -405,6 +426,25 @@ impl ActionSet {
         self.words.iter().map(|word| word.count_ones() as usize).sum()
     }
 
+    /// Counts the members whose ids lie in `range`.
+    pub fn count_in(&self, range: std::ops::Range<u32>) -> usize {
+        let (start, end) = (range.start as usize, range.end as usize);
+        if start >= end {
+            return 0;
+        }
+        let mut count = 0;
+        for word_index in start / 64..=(end - 1) / 64 {
+            let Some(word) = self.words.get(word_index) else {
+                break;
+            };
+            let low = if word_index == start / 64 { start % 64 } else { 0 };
+            let high = if word_index == (end - 1) / 64 { (end - 1) % 64 + 1 } else { 64 };
+            let mask = if high - low == 64 { u64::MAX } else { ((1u64 << (high - low)) - 1) << low };
+            count += (word & mask).count_ones() as usize;
+        }
+        count
+    }
+
     /// Whether every action of `other` is in this set.
     pub fn is_superset_of(&self, other: &ActionSet) -> bool {
         self.words.iter().zip(&other.words).all(|(word, other)| word & other == *other)
@@ -520,5 +560,27 @@ mod tests {
         assert_eq!(set.len(), 2);
         set.intersect_with(&other);
         assert!(set.is_empty());
+    }
+
+    #[test]
+    fn count_in_ranges() {
+        let mut set = ActionSet::empty(200);
+        for id in [0, 63, 64, 127, 128, 199] {
+            set.insert(ActionId(id));
+        }
+        assert_eq!(set.count_in(0..200), 6);
+        assert_eq!(set.count_in(0..64), 2);
+        assert_eq!(set.count_in(63..65), 2);
+        assert_eq!(set.count_in(64..64), 0);
+        assert_eq!(set.count_in(129..199), 0);
+        assert_eq!(set.count_in(129..200), 1);
+    }
+
+    #[test]
+    fn level_sets_partition_the_catalog() {
+        let catalog = catalog();
+        let total: usize = AccessLevel::ALL.iter().map(|level| catalog.level_set(*level).len()).sum();
+        assert_eq!(total, catalog.len());
+        assert!(catalog.level_set(AccessLevel::Write).contains(catalog.find("ec2:RunInstances").unwrap()));
     }
 }

@@ -7,6 +7,7 @@
 //! principal, until nothing changes. Each step of a path names the statements that allow
 //! each of its actions.
 
+mod targets;
 pub mod techniques;
 
 use std::sync::Arc;
@@ -14,19 +15,20 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::access::access_bits;
-use crate::account::{PrincipalId, PrincipalPolicies};
+use crate::account::{Account, PrincipalId, PrincipalPolicies};
 use crate::catalog::ActionId;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, Truth};
 use crate::document::{ActionElement, Effect, Policy};
 use crate::evaluate::{evaluate, Decision, Request, StatementRef, Verdict};
 use crate::model::{AccountModel, PrincipalState};
+use targets::{allowed_resources, ArnIndex, Candidates, ResourceScope, Targets};
 use techniques::{Gain, StepResource, TargetKind, Technique, TECHNIQUES};
 
 /// How many targets of one technique a finding lists by name.
 pub const LISTED_TARGETS: usize = 10;
 
 /// What a technique acts on, in one account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Target {
     Principal(PrincipalId),
     Group(usize),
@@ -120,6 +122,8 @@ struct Search<'m, 'a> {
     admin_groups: Vec<bool>,
     /// Managed policies with a stored non-default version allowing everything.
     policies_with_admin_version: Vec<bool>,
+    targets: Targets,
+    assume_role_action: Option<ActionId>,
 }
 
 /// Runs the escalation search over every principal.
@@ -178,7 +182,6 @@ impl Escalations {
     /// The chain of steps from the principal to administrator access; `None` when it is
     /// administrator through its own policies or cannot become one.
     pub fn path_to_admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> Option<EscalationPath> {
-        let search = Search::new(model);
         let mut steps = Vec::new();
         let mut index = model.index_of(principal);
         // A path visits each principal at most once.
@@ -188,7 +191,7 @@ impl Escalations {
                 Reach::Via {
                     technique, target, next, ..
                 } => {
-                    steps.push(search.explain(&model.principals[index], &TECHNIQUES[technique], target));
+                    steps.push(explain(model, &model.principals[index], &TECHNIQUES[technique], target));
                     match next {
                         Some(next) => index = next,
                         None => break,
@@ -244,6 +247,8 @@ impl<'m, 'a> Search<'m, 'a> {
             step_actions,
             admin_groups,
             policies_with_admin_version,
+            targets: Targets::new(account),
+            assume_role_action: catalog.find(crate::assume::ASSUME_ROLE),
         }
     }
 
@@ -254,7 +259,11 @@ impl<'m, 'a> Search<'m, 'a> {
             if !self.may_use(state, technique_index) {
                 continue;
             }
-            for target in self.targets(state, technique) {
+            let candidates = self.candidates(state, technique_index);
+            for target in candidates.as_slice().iter().copied() {
+                if self.skips(state, technique, target) {
+                    continue;
+                }
                 let next = match (technique.gain, target) {
                     (Gain::Administrator, _) => None,
                     (Gain::TargetPermissions, Target::Principal(principal)) => {
@@ -296,17 +305,34 @@ impl<'m, 'a> Search<'m, 'a> {
             if !self.may_use(state, technique_index) {
                 continue;
             }
+            let candidates = self.candidates(state, technique_index);
+            let mut valid = candidates
+                .as_slice()
+                .iter()
+                .copied()
+                .filter(|target| !self.skips(state, technique, *target));
             let mut targets = Vec::new();
             let mut target_count = 0;
             let mut all_conditional = true;
-            for target in self.targets(state, technique) {
-                let Some(verdict) = self.try_technique(state, technique_index, target) else {
-                    continue;
-                };
-                target_count += 1;
-                all_conditional &= verdict == Verdict::Conditional;
-                if targets.len() < LISTED_TARGETS {
-                    targets.push(target);
+            if let Some(verdict) = self.uniform_verdict(state, technique_index) {
+                // Every candidate gets the same verdict, so none needs its own check.
+                for target in valid {
+                    target_count += 1;
+                    if targets.len() < LISTED_TARGETS {
+                        targets.push(target);
+                    }
+                }
+                all_conditional = verdict == Verdict::Conditional;
+            } else {
+                for target in valid.by_ref() {
+                    let Some(verdict) = self.try_technique(state, technique_index, target) else {
+                        continue;
+                    };
+                    target_count += 1;
+                    all_conditional &= verdict == Verdict::Conditional;
+                    if targets.len() < LISTED_TARGETS {
+                        targets.push(target);
+                    }
                 }
             }
             let Some(first) = targets.first() else {
@@ -315,13 +341,40 @@ impl<'m, 'a> Search<'m, 'a> {
             uses.push(TechniqueUse {
                 technique: technique.id,
                 gain: technique.gain,
-                example: self.explain(state, technique, *first),
-                targets: targets.iter().map(|target| self.target_arn(*target).to_string()).collect(),
+                example: explain(self.model, state, technique, *first),
+                targets: targets.iter().map(|target| target_arn(self.model.account, *target).to_string()).collect(),
                 target_count,
                 conditional: all_conditional,
             });
         }
         uses
+    }
+
+    /// The verdict the technique gets on every candidate target, when no step depends on
+    /// the target: each action is allowed on every resource (perhaps under conditions of
+    /// the principal) and no deny statement names it. `None` when targets must be checked
+    /// one by one.
+    fn uniform_verdict(&self, state: &PrincipalState, technique_index: usize) -> Option<Verdict> {
+        let technique = &TECHNIQUES[technique_index];
+        if technique.assume_target {
+            return None;
+        }
+        let actions = self.step_actions[technique_index].as_ref()?;
+        let bits = &state.bits;
+        let mut combined = Verdict::Allowed;
+        for (step, action) in technique.steps.iter().zip(actions) {
+            let verdict = if bits.all_resources.contains(*action) {
+                Verdict::Allowed
+            } else if step.on == StepResource::Any
+                || (bits.all_resources_possibly.contains(*action) && !bits.denied_somewhere.contains(*action))
+            {
+                Verdict::Conditional
+            } else {
+                return None;
+            };
+            combined = combine(combined, verdict)?;
+        }
+        Some(combined)
     }
 
     /// Cheap test: the principal holds every action of the technique on some resource.
@@ -336,66 +389,118 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
-    fn targets<'s>(&'s self, state: &'s PrincipalState, technique: &'s Technique) -> Box<dyn Iterator<Item = Target> + 's> {
+    /// Lists the targets the principal may use the technique on: those its allow
+    /// statements for the technique's first targeted action can name, narrowed to roles
+    /// that trust the technique's service. Targets that [`Search::skips`] rejects may be
+    /// included. The full check happens in `try_technique`.
+    fn candidates<'s>(&'s self, state: &'s PrincipalState, technique_index: usize) -> Candidates<'s> {
+        let technique = &TECHNIQUES[technique_index];
         let account = self.model.account;
+        let targeted_action = self.step_actions[technique_index].as_ref().and_then(|actions| {
+            technique
+                .steps
+                .iter()
+                .zip(actions)
+                .find(|(step, _)| step.on == StepResource::Target)
+                .map(|(_, action)| *action)
+        });
+        let scope = targeted_action.map(|action| allowed_resources(state, action, self.model.catalog));
+        let in_scope = |index: &'s ArnIndex| match &scope {
+            None | Some(ResourceScope::Any) => Candidates::Borrowed(index.all()),
+            Some(ResourceScope::Patterns(patterns)) => Candidates::Owned(index.matching(patterns, &state.context)),
+        };
+
         match technique.target {
-            TargetKind::Itself => Box::new(std::iter::once(Target::Principal(state.id))),
-            TargetKind::OwnGroup => {
-                let groups: &[String] = match state.id {
-                    PrincipalId::User(user) => &account.users[user].groups,
-                    PrincipalId::Role(_) => &[],
-                };
-                Box::new(groups.iter().filter_map(|name| account.group_index(name)).map(Target::Group))
-            }
+            TargetKind::Itself => Candidates::Owned(vec![Target::Principal(state.id)]),
+            TargetKind::OwnGroup => Candidates::Owned(
+                user_groups(account, state.id)
+                    .iter()
+                    .filter_map(|name| account.group_index(name))
+                    .map(Target::Group)
+                    .collect(),
+            ),
             TargetKind::AttachedPolicy | TargetKind::AttachedPolicyWithAdminVersion => {
                 let with_admin_version = technique.target == TargetKind::AttachedPolicyWithAdminVersion;
-                let policies: Vec<Target> = account
-                    .attached_policy_arns(state.id)
-                    .into_iter()
-                    .filter_map(|arn| account.managed_policy_index(arn))
-                    .filter(|index| !account.managed_policies[*index].is_aws_managed())
-                    .filter(|index| !with_admin_version || self.policies_with_admin_version[*index])
-                    .map(Target::Policy)
-                    .collect();
-                Box::new(policies.into_iter())
-            }
-            TargetKind::OtherUser => Box::new(
-                (0..account.users.len())
-                    .map(|user| Target::Principal(PrincipalId::User(user)))
-                    .filter(move |target| *target != Target::Principal(state.id)),
-            ),
-            TargetKind::Role => {
-                // Only the policy-writing techniques act on the principal's own role.
-                let self_allowed = technique.gain == Gain::Administrator;
-                Box::new(
-                    (0..account.roles.len())
-                        .map(|role| Target::Principal(PrincipalId::Role(role)))
-                        .filter(move |target| self_allowed || *target != Target::Principal(state.id)),
-                )
-            }
-            TargetKind::Group => {
-                let member_of: &[String] = match state.id {
-                    PrincipalId::User(user) => &account.users[user].groups,
-                    PrincipalId::Role(_) => &[],
-                };
-                Box::new(
+                Candidates::Owned(
                     account
-                        .groups
-                        .iter()
-                        .enumerate()
-                        .filter(move |(_, group)| !member_of.contains(&group.name))
-                        .map(|(index, _)| Target::Group(index)),
+                        .attached_policy_arns(state.id)
+                        .into_iter()
+                        .filter_map(|arn| account.managed_policy_index(arn))
+                        .filter(|index| !account.managed_policies[*index].is_aws_managed())
+                        .filter(|index| !with_admin_version || self.policies_with_admin_version[*index])
+                        .map(Target::Policy)
+                        .collect(),
                 )
+            }
+            TargetKind::OtherUser => in_scope(&self.targets.users),
+            TargetKind::Group => in_scope(&self.targets.groups),
+            TargetKind::Role => {
+                let roles = match technique.service {
+                    Some(service) => {
+                        let trusting = self.targets.roles_trusting.get(service).map_or(&[][..], Vec::as_slice);
+                        match &scope {
+                            None | Some(ResourceScope::Any) => Candidates::Borrowed(trusting),
+                            Some(ResourceScope::Patterns(patterns)) => Candidates::Owned(
+                                trusting
+                                    .iter()
+                                    .filter(|target| {
+                                        let arn = target_arn(account, **target);
+                                        patterns.iter().any(|pattern| pattern.matches_in(arn, &state.context) != Truth::False)
+                                    })
+                                    .copied()
+                                    .collect(),
+                            ),
+                        }
+                    }
+                    None => in_scope(&self.targets.roles),
+                };
+                if targeted_action.is_none() || targeted_action != self.assume_role_action {
+                    return roles;
+                }
+                // A trust policy naming the principal needs no identity allow.
+                let arn = account.principal_arn(state.id);
+                let named = self.targets.named_in.get(arn).map_or(&[][..], Vec::as_slice);
+                if named.is_empty() && self.targets.public.is_empty() {
+                    return roles;
+                }
+                let mut roles = roles.as_slice().to_vec();
+                roles.extend(named);
+                roles.extend(&self.targets.public);
+                roles.sort_unstable();
+                roles.dedup();
+                Candidates::Owned(roles)
             }
         }
     }
 
-    fn target_arn(&self, target: Target) -> &str {
-        let account = self.model.account;
-        match target {
-            Target::Principal(principal) => account.principal_arn(principal),
-            Target::Group(group) => &account.groups[group].arn,
-            Target::Policy(policy) => &account.managed_policies[policy].arn,
+    /// Whether a candidate is not a valid target: the principal itself where the
+    /// technique needs another principal, or a group the user is already in.
+    fn skips(&self, state: &PrincipalState, technique: &Technique, target: Target) -> bool {
+        match (technique.target, target) {
+            (TargetKind::OtherUser, _) => target == Target::Principal(state.id),
+            (TargetKind::Role, _) => technique.gain != Gain::Administrator && target == Target::Principal(state.id),
+            (TargetKind::Group, Target::Group(index)) => {
+                let account = self.model.account;
+                user_groups(account, state.id).contains(&account.groups[index].name)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the principal can assume `role`, using the trust summary when it suffices.
+    fn assume_verdict(&self, state: &PrincipalState, role: usize) -> Verdict {
+        let summary = &self.targets.trust[role];
+        let arn = self.model.account.principal_arn(state.id);
+        let named = summary.public || summary.named.iter().any(|named| named == arn);
+        if summary.complex || named {
+            return self.model.assume_verdict(state, role);
+        }
+        if !summary.trusts_account || state.id == PrincipalId::Role(role) {
+            return Verdict::NotAllowed;
+        }
+        match self.assume_role_action {
+            Some(action) => self.model.verdict(state, action, &self.model.account.roles[role].arn),
+            None => Verdict::NotAllowed,
         }
     }
 
@@ -407,14 +512,14 @@ impl<'m, 'a> Search<'m, 'a> {
         let mut combined = Verdict::Allowed;
 
         if let (Some(service), Target::Principal(PrincipalId::Role(role))) = (technique.service, target) {
-            if !crate::assume::trusts_service(self.model.account, role, service) {
+            if !self.targets.role_trusts(role, service) {
                 return None;
             }
         }
 
         for (step, action) in technique.steps.iter().zip(actions) {
             let verdict = match step.on {
-                StepResource::Target => self.model.verdict(state, *action, self.target_arn(target)),
+                StepResource::Target => self.model.verdict(state, *action, target_arn(self.model.account, target)),
                 StepResource::Any if state.bits.all_resources.contains(*action) => Verdict::Allowed,
                 StepResource::Any => Verdict::Conditional,
             };
@@ -424,87 +529,104 @@ impl<'m, 'a> Search<'m, 'a> {
         if technique.assume_target {
             if let Target::Principal(PrincipalId::Role(role)) = target {
                 if state.id != PrincipalId::Role(role) {
-                    combined = combine(combined, self.model.assume_verdict(state, role))?;
+                    combined = combine(combined, self.assume_verdict(state, role))?;
                 }
             }
         }
         Some(combined)
     }
 
-    /// Builds the step with the statements behind each action.
-    fn explain(&self, state: &PrincipalState, technique: &'static Technique, target: Target) -> EscalationStep {
-        let catalog = self.model.catalog;
-        let target_arn = self.target_arn(target).to_string();
-        let mut grants = Vec::new();
-        let mut conditional = false;
+}
 
-        for step in technique.steps {
-            let resource = match step.on {
-                StepResource::Target => target_arn.clone(),
-                StepResource::Any => "*".to_string(),
-            };
-            let (verdict, statements) = match step.on {
-                StepResource::Target => {
-                    let request = Request {
-                        action: step.action,
-                        resource: &resource,
-                        context: &state.context,
-                    };
-                    let decision = evaluate(&state.policies, &request);
-                    let statements = match &decision {
-                        Decision::Allowed { statements } => statements.clone(),
-                        Decision::Conditional { allowed_if, .. } => {
-                            allowed_if.iter().map(|entry| entry.statement.clone()).collect()
-                        }
-                        _ => Vec::new(),
-                    };
-                    (decision.verdict(), statements)
-                }
-                StepResource::Any => {
-                    let verdict = match catalog.find(step.action) {
-                        Some(id) if state.bits.all_resources.contains(id) => Verdict::Allowed,
-                        _ => Verdict::Conditional,
-                    };
-                    (verdict, statements_allowing(state, step.action))
-                }
-            };
-            conditional |= verdict == Verdict::Conditional;
-            grants.push(StepGrant {
-                action: step.action.to_string(),
-                resource,
-                verdict,
-                statements,
-            });
-        }
+/// Builds the step with the statements behind each action.
+fn explain(model: &AccountModel<'_>, state: &PrincipalState, technique: &'static Technique, target: Target) -> EscalationStep {
+    let catalog = model.catalog;
+    let target_arn = target_arn(model.account, target).to_string();
+    let mut grants = Vec::new();
+    let mut conditional = false;
 
-        if technique.assume_target {
-            if let Target::Principal(PrincipalId::Role(role)) = target {
-                if state.id != PrincipalId::Role(role) {
-                    if let Some(assumer) = crate::assume::can_assume(self.model.account, state.id, role) {
-                        conditional |= assumer.verdict == Verdict::Conditional;
-                        let mut statements = assumer.trust_statements;
-                        statements.extend(assumer.identity_statements);
-                        grants.push(StepGrant {
-                            action: crate::assume::ASSUME_ROLE.to_string(),
-                            resource: target_arn.clone(),
-                            verdict: assumer.verdict,
-                            statements,
-                        });
+    for step in technique.steps {
+        let resource = match step.on {
+            StepResource::Target => target_arn.clone(),
+            StepResource::Any => "*".to_string(),
+        };
+        let (verdict, statements) = match step.on {
+            StepResource::Target => {
+                let request = Request {
+                    action: step.action,
+                    resource: &resource,
+                    context: &state.context,
+                };
+                let decision = evaluate(&state.policies, &request);
+                let statements = match &decision {
+                    Decision::Allowed { statements } => statements.clone(),
+                    Decision::Conditional { allowed_if, .. } => {
+                        allowed_if.iter().map(|entry| entry.statement.clone()).collect()
                     }
+                    _ => Vec::new(),
+                };
+                (decision.verdict(), statements)
+            }
+            StepResource::Any => {
+                let verdict = match catalog.find(step.action) {
+                    Some(id) if state.bits.all_resources.contains(id) => Verdict::Allowed,
+                    _ => Verdict::Conditional,
+                };
+                (verdict, statements_allowing(state, step.action))
+            }
+        };
+        conditional |= verdict == Verdict::Conditional;
+        grants.push(StepGrant {
+            action: step.action.to_string(),
+            resource,
+            verdict,
+            statements,
+        });
+    }
+
+    if technique.assume_target {
+        if let Target::Principal(PrincipalId::Role(role)) = target {
+            if state.id != PrincipalId::Role(role) {
+                if let Some(assumer) = crate::assume::can_assume(model.account, state.id, role) {
+                    conditional |= assumer.verdict == Verdict::Conditional;
+                    let mut statements = assumer.trust_statements;
+                    statements.extend(assumer.identity_statements);
+                    grants.push(StepGrant {
+                        action: crate::assume::ASSUME_ROLE.to_string(),
+                        resource: target_arn.clone(),
+                        verdict: assumer.verdict,
+                        statements,
+                    });
                 }
             }
         }
+    }
 
-        EscalationStep {
-            technique: technique.id,
-            description: technique.description,
-            principal: self.model.account.principal_arn(state.id).to_string(),
-            target: target_arn,
-            gain: technique.gain,
-            conditional,
-            needs_existing_resource: technique.needs_existing_resource,
-            grants,
-        }
+    EscalationStep {
+        technique: technique.id,
+        description: technique.description,
+        principal: model.account.principal_arn(state.id).to_string(),
+        target: target_arn,
+        gain: technique.gain,
+        conditional,
+        needs_existing_resource: technique.needs_existing_resource,
+        grants,
+    }
+}
+
+fn target_arn(account: &Account, target: Target) -> &str {
+    match target {
+        Target::Principal(principal) => account.principal_arn(principal),
+        Target::Group(group) => &account.groups[group].arn,
+        Target::Policy(policy) => &account.managed_policies[policy].arn,
+    }
+}
+
+/// The names of the groups a user belongs to; none for a role.
+fn user_groups(account: &Account, principal: PrincipalId) -> &[String] {
+    match principal {
+        PrincipalId::User(user) => &account.users[user].groups,
+        PrincipalId::Role(_) => &[],
     }
 }
 

@@ -215,23 +215,25 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
     let exclusions = CompiledExclusions::new(&options.exclusions);
 
     let model = AccountModel::with_policy_filter(account, catalog, |source| !exclusions.excludes_policy(source));
-    let escalations = find_escalations(&model);
+    let mut escalations = find_escalations(&model);
     let unknown = unknown_actions_by_policy(account, catalog);
 
+    let uses = std::mem::take(&mut escalations.uses);
     let principals = model
         .principals
         .par_iter()
-        .filter(|state| {
+        .zip(uses.into_par_iter())
+        .filter(|(state, _)| {
             let name = account.principal_name(state.id);
             !exclusions.excludes_principal(name, account.principal_arn(state.id))
         })
-        .map(|state| {
+        .map(|(state, uses)| {
             let admin = escalations.admin(&model, state.id).map(|conditional| AdminFinding {
                 conditional,
                 path: escalations.path_to_admin(&model, state.id),
             });
-            let uses: Vec<TechniqueUse> = escalations.uses[model.index_of(state.id)]
-                .iter()
+            let uses: Vec<TechniqueUse> = uses
+                .into_iter()
                 .filter(|found| {
                     !found
                         .example
@@ -239,9 +241,9 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
                         .iter()
                         .any(|grant| exclusions.excludes_action(&grant.action))
                 })
-                .cloned()
                 .collect();
-            let risks = risks_of(state, catalog, admin.is_some() && escalations.is_direct_admin(&model, state.id), &uses, &exclusions);
+            let direct_admin = escalations.is_direct_admin(&model, state.id);
+            let risks = risks_of(state, catalog, direct_admin, &uses, &exclusions);
             PrincipalFindings {
                 arn: account.principal_arn(state.id).to_string(),
                 name: account.principal_name(state.id).to_string(),
@@ -367,35 +369,29 @@ fn risks_of(
         RiskCategory::DataExfiltration,
         listed(&mut DATA_EXFILTRATION.iter().filter_map(|name| catalog.find(name))),
     );
-    push_listed(
-        RiskCategory::ResourceExposure,
-        listed(
-            &mut bits
-                .any
-                .iter()
-                .filter(|id| catalog.action(*id).access_level == AccessLevel::PermissionsManagement),
-        ),
-    );
+    let mut permissions_management = bits.any.clone();
+    permissions_management.intersect_with(catalog.level_set(AccessLevel::PermissionsManagement));
+    push_listed(RiskCategory::ResourceExposure, listed(&mut permissions_management.iter()));
     push_listed(
         RiskCategory::CredentialsExposure,
         listed(&mut CREDENTIALS_EXPOSURE.iter().filter_map(|name| catalog.find(name))),
     );
 
-    let mut services: Vec<ServiceCount> = Vec::new();
-    for id in bits.all_resources_possibly.iter() {
-        let action = catalog.action(id);
-        if action.access_level != AccessLevel::Write || exclusions.excludes_action(&action.name) {
-            continue;
-        }
-        let prefix = &catalog.service_of(id).prefix;
-        match services.last_mut() {
-            Some(last) if &last.service == prefix => last.actions += 1,
-            _ => services.push(ServiceCount {
-                service: prefix.clone(),
-                actions: 1,
-            }),
-        }
-    }
+    let mut writes = bits.all_resources_possibly.clone();
+    writes.intersect_with(catalog.level_set(AccessLevel::Write));
+    let services: Vec<ServiceCount> = catalog
+        .services()
+        .iter()
+        .filter_map(|service| {
+            let actions = writes
+                .count_in(service.actions.clone())
+                .saturating_sub(excluded_in(service, &writes, catalog, exclusions));
+            (actions > 0).then(|| ServiceCount {
+                service: service.prefix.clone(),
+                actions,
+            })
+        })
+        .collect();
     if !services.is_empty() {
         risks.push(RiskFinding {
             category: RiskCategory::InfrastructureModification,
@@ -405,6 +401,24 @@ fn risks_of(
         });
     }
     risks
+}
+
+/// Counts the excluded actions of `service` in `set`.
+fn excluded_in(
+    service: &crate::catalog::Service,
+    set: &crate::catalog::ActionSet,
+    catalog: &Catalog,
+    exclusions: &CompiledExclusions,
+) -> usize {
+    if exclusions.actions.is_empty() {
+        return 0;
+    }
+    service
+        .actions
+        .clone()
+        .map(ActionId)
+        .filter(|id| set.contains(*id) && exclusions.excludes_action(&catalog.action(*id).name))
+        .count()
 }
 
 /// Unknown action names of every distinct policy document in the account, computed once

@@ -83,6 +83,11 @@ impl<'a> AccountModel<'a> {
         if state.bits.all_resources.contains(action) {
             return Verdict::Allowed;
         }
+        // Allowed on every resource under conditions of the principal alone, and no deny
+        // names the action: the verdict is the same for every resource.
+        if state.bits.all_resources_possibly.contains(action) && !state.bits.denied_somewhere.contains(action) {
+            return Verdict::Conditional;
+        }
         let request = Request {
             action: &self.catalog.action(action).name,
             resource,

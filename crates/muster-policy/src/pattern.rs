@@ -178,6 +178,27 @@ impl Pattern {
         })
     }
 
+    /// The literal text every match starts with: the pattern up to its first wildcard or
+    /// variable, lower-cased for case-insensitive patterns.
+    pub fn literal_prefix(&self) -> String {
+        let tokens: &[Token] = match &self.compiled {
+            Compiled::Any => &[],
+            Compiled::Glob(tokens) => tokens,
+            Compiled::WithVariables(parts) => match parts.first() {
+                Some(Part::Tokens(tokens)) => tokens,
+                _ => &[],
+            },
+        };
+        let bytes: Vec<u8> = tokens
+            .iter()
+            .map_while(|token| match token {
+                Token::Byte(byte) => Some(*byte),
+                _ => None,
+            })
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Whether every string this pattern matches is also matched by `other`, judged on the
     /// pattern texts: true when `other` matches this pattern's text read literally, which
     /// holds for `*` and for prefix wildcards such as `arn:aws:s3:::bucket/*`.
@@ -412,6 +433,14 @@ mod tests {
     fn variables_are_literal_without_variable_syntax() {
         let syntax = PatternSyntax { variables: false, ..GLOB };
         assert!(Pattern::new("x/${aws:username}", syntax).matches("x/${aws:username}"));
+    }
+
+    #[test]
+    fn literal_prefix_stops_at_wildcard_or_variable() {
+        assert_eq!(Pattern::new("arn:aws:iam::1:user/team-?/*", GLOB).literal_prefix(), "arn:aws:iam::1:user/team-");
+        assert_eq!(Pattern::new("home/${aws:username}/x", GLOB).literal_prefix(), "home/");
+        assert_eq!(Pattern::new("*", GLOB).literal_prefix(), "");
+        assert_eq!(Pattern::new("exact", GLOB).literal_prefix(), "exact");
     }
 
     #[test]
