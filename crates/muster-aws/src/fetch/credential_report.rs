@@ -251,7 +251,7 @@ cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
         assert_eq!(row.password_enabled, Some(true));
         assert_eq!(
             row.password_last_used.as_deref(),
-            Some("2024-03-01T08:00:00Z")
+            Some("2024-03-01T08:00:00.000000Z")
         );
         assert_eq!(row.mfa_active, Some(true));
         assert!(row.access_keys[0].active);
