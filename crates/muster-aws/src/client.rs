@@ -14,6 +14,11 @@ use muster_domain::{AwsCredentials, IntegrationStatus};
 use std::time::{Duration, SystemTime};
 
 const DEFAULT_REGION: &str = "us-east-1";
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longer than the read timeout, so that a large `GetAccountAuthorizationDetails` page
+/// whose headers came in time still has time to arrive in full.
+const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 const ROLE_SESSION_NAME: &str = "muster-sync";
 /// Names where credentials came from in the SDK's debug output.
 const PROVIDER_NAME: &str = "muster";
@@ -22,6 +27,35 @@ const PROVIDER_NAME: &str = "muster";
 pub(crate) struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+}
+
+/// The timeouts of every call, from [`ConnectorOptions`] or the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+    pub attempt: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            read: DEFAULT_READ_TIMEOUT,
+            attempt: DEFAULT_ATTEMPT_TIMEOUT,
+        }
+    }
+}
+
+impl Timeouts {
+    pub(crate) fn from_options(options: &ConnectorOptions) -> Timeouts {
+        let defaults = Timeouts::default();
+        Timeouts {
+            connect: options.connect_timeout.unwrap_or(defaults.connect),
+            read: options.read_timeout.unwrap_or(defaults.read),
+            attempt: options.attempt_timeout.unwrap_or(defaults.attempt),
+        }
+    }
 }
 
 /// Picks the region: the option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else
@@ -70,9 +104,11 @@ async fn load_sdk_config(
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
+    let timeouts = Timeouts::from_options(options);
     let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(120))
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read)
+        .operation_attempt_timeout(timeouts.attempt)
         .build();
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -212,6 +248,7 @@ async fn assume_role(
                 endpoint: endpoint_label(options, "sts", region),
                 caller_arn,
                 role_arn: Some(role_arn.to_string()),
+                timeouts: Timeouts::from_options(options),
             };
             return Err(error::sync_error(error::ASSUME_ROLE, &failure, &context));
         }
@@ -255,6 +292,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve_region(&options), "eu-west-3");
+    }
+
+    #[test]
+    fn timeout_options_override_defaults() {
+        let options = ConnectorOptions {
+            read_timeout: Some(Duration::from_millis(500)),
+            ..Default::default()
+        };
+        let timeouts = Timeouts::from_options(&options);
+        assert_eq!(timeouts.read, Duration::from_millis(500));
+        assert_eq!(timeouts.connect, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(timeouts.attempt, DEFAULT_ATTEMPT_TIMEOUT);
     }
 
     #[test]

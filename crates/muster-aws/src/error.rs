@@ -5,6 +5,7 @@
 //! token. AWS's own error text is quoted only for codes without a written explanation,
 //! and it may name the caller's ARN.
 
+use crate::client::Timeouts;
 use crate::SyncError;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
@@ -25,6 +26,8 @@ pub(crate) struct ErrorContext {
     pub caller_arn: Option<String>,
     /// The role being assumed, for `sts:AssumeRole` failures.
     pub role_arn: Option<String>,
+    /// The timeouts the calls were made with, to name the one that expired.
+    pub timeouts: Timeouts,
 }
 
 /// The failure of one call, reduced to what the message needs.
@@ -38,12 +41,25 @@ pub(crate) enum CallFailure {
     },
     /// No AWS credentials could be found or loaded.
     MissingCredentials { cause: String },
-    /// The connection failed or timed out.
+    /// The connection failed.
     Unreachable { cause: String },
+    /// One of the [`Timeouts`] expired.
+    TimedOut { stage: TimeoutStage },
     /// The response could not be parsed.
     InvalidResponse { cause: String },
     /// The request could not be built or sent for another reason.
     Other { cause: String },
+}
+
+/// The part of a call that took too long, each with its own timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeoutStage {
+    /// Opening the connection.
+    Connect,
+    /// Waiting for the response headers after sending the request.
+    Response,
+    /// The whole attempt, response body included.
+    Attempt,
 }
 
 impl CallFailure {
@@ -62,8 +78,8 @@ impl CallFailure {
                     .or_else(|| raw_xml_field(context.raw(), "Message")),
                 http_status: context.raw().status().as_u16(),
             },
-            SdkError::TimeoutError(_) => CallFailure::Unreachable {
-                cause: "the request timed out".into(),
+            SdkError::TimeoutError(_) => CallFailure::TimedOut {
+                stage: TimeoutStage::Attempt,
             },
             SdkError::DispatchFailure(failure) => {
                 if let Some(credentials) = find_source::<CredentialsError>(error) {
@@ -71,8 +87,8 @@ impl CallFailure {
                         cause: innermost_cause(credentials),
                     }
                 } else if failure.is_timeout() {
-                    CallFailure::Unreachable {
-                        cause: "the connection timed out".into(),
+                    CallFailure::TimedOut {
+                        stage: dispatch_timeout_stage(error),
                     }
                 } else if failure.is_io() {
                     CallFailure::Unreachable {
@@ -112,12 +128,34 @@ impl CallFailure {
             CallFailure::Service {
                 code, http_status, ..
             } => format!("{code} (HTTP {http_status})"),
+            CallFailure::TimedOut { stage } => match stage {
+                TimeoutStage::Connect => "the connection timed out".into(),
+                TimeoutStage::Response => "the response timed out".into(),
+                TimeoutStage::Attempt => "the attempt timed out".into(),
+            },
             CallFailure::MissingCredentials { cause }
             | CallFailure::Unreachable { cause }
             | CallFailure::InvalidResponse { cause }
             | CallFailure::Other { cause } => cause.clone(),
         }
     }
+}
+
+/// Tells which timeout of the HTTP client expired: the connect timeout or the read
+/// timeout.
+///
+/// NOTE: aws-smithy-http-client 1.5 gives both the same error kind, so the stage is read
+/// from its message, `HTTP connect timeout occurred after 5s`. Should that text change,
+/// a connect timeout is reported as a response timeout.
+fn dispatch_timeout_stage(error: &(dyn StdError + 'static)) -> TimeoutStage {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(error) = current {
+        if error.to_string().starts_with("HTTP connect timeout") {
+            return TimeoutStage::Connect;
+        }
+        current = error.source();
+    }
+    TimeoutStage::Response
 }
 
 /// Returns the AWS error code of a service error. When the SDK found none, the code is
@@ -183,6 +221,7 @@ pub(crate) fn sync_error(action: &str, failure: &CallFailure, context: &ErrorCon
                 context.endpoint
             ),
         },
+        CallFailure::TimedOut { stage } => timed_out(action, *stage, context),
         CallFailure::InvalidResponse { cause } => SyncError {
             status: IntegrationStatus::SyncFailed,
             code: "aws.invalid_response".into(),
@@ -196,6 +235,40 @@ pub(crate) fn sync_error(action: &str, failure: &CallFailure, context: &ErrorCon
             code: "aws.request_failed".into(),
             message: format!("{action} failed before AWS responded: {cause}"),
         },
+    }
+}
+
+/// Builds the error for a call whose last attempt ran out of time at `stage`.
+fn timed_out(action: &str, stage: TimeoutStage, context: &ErrorContext) -> SyncError {
+    let endpoint = &context.endpoint;
+    let timeouts = &context.timeouts;
+    let (what, next_step) = match stage {
+        TimeoutStage::Connect => (
+            format!(
+                "could not connect to {endpoint} within {:?}",
+                timeouts.connect
+            ),
+            "check the endpoint URL and that no firewall drops connections from Muster's host",
+        ),
+        TimeoutStage::Response => (
+            format!(
+                "{endpoint} accepted the connection but sent no response within {:?}",
+                timeouts.read
+            ),
+            "check that the endpoint URL points at AWS or a running AWS emulator",
+        ),
+        TimeoutStage::Attempt => (
+            format!(
+                "{endpoint} did not send the whole response within {:?}",
+                timeouts.attempt
+            ),
+            "check the network between Muster's host and the endpoint, and retry the sync later",
+        ),
+    };
+    SyncError {
+        status: IntegrationStatus::Unreachable,
+        code: "aws.timed_out".into(),
+        message: format!("{action} timed out: {what}; {next_step}"),
     }
 }
 
@@ -389,6 +462,7 @@ pub(crate) mod tests {
             endpoint: "http://127.0.0.1:5000".into(),
             caller_arn: Some("arn:aws:iam::123456789012:user/reader".into()),
             role_arn: Some("arn:aws:iam::123456789012:role/audit".into()),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -447,6 +521,34 @@ pub(crate) mod tests {
         assert_eq!(error.status, IntegrationStatus::Unreachable);
         assert!(error.message.contains("http://127.0.0.1:5000"));
         assert!(error.message.contains("Connection refused"));
+    }
+
+    #[test]
+    fn timeouts_name_stage_and_duration() {
+        let cases = [
+            (
+                TimeoutStage::Connect,
+                "sts:GetCallerIdentity timed out: could not connect to http://127.0.0.1:5000 \
+                 within 5s",
+            ),
+            (
+                TimeoutStage::Response,
+                "sts:GetCallerIdentity timed out: http://127.0.0.1:5000 accepted the connection \
+                 but sent no response within 30s",
+            ),
+            (
+                TimeoutStage::Attempt,
+                "sts:GetCallerIdentity timed out: http://127.0.0.1:5000 did not send the whole \
+                 response within 60s",
+            ),
+        ];
+        for (stage, start) in cases {
+            let failure = CallFailure::TimedOut { stage };
+            let error = sync_error("sts:GetCallerIdentity", &failure, &context());
+            assert_eq!(error.status, IntegrationStatus::Unreachable, "{stage:?}");
+            assert_eq!(error.code, "aws.timed_out", "{stage:?}");
+            assert!(error.message.starts_with(start), "{}", error.message);
+        }
     }
 
     #[test]

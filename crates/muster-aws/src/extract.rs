@@ -44,6 +44,7 @@ pub(crate) async fn extract_account(
         endpoint: client::endpoint_label(options, "sts", &region),
         caller_arn: None,
         role_arn: credentials.role_arn.clone(),
+        timeouts: client::Timeouts::from_options(options),
     };
 
     report(progress, "caller identity", 0, Some(1));

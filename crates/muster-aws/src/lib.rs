@@ -17,6 +17,7 @@ mod map;
 mod retry;
 
 use muster_domain::{AwsCredentials, IntegrationStatus, Inventory};
+use std::time::Duration;
 
 /// Where and how to reach AWS. Every field defaults to the standard AWS behaviour.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +32,15 @@ pub struct ConnectorOptions {
     pub base_credentials: Option<StaticCredentials>,
     /// Maximum concurrent per-user calls (access keys, MFA devices). Defaults to 8.
     pub max_concurrency: Option<usize>,
+    /// Maximum time to open a connection to an endpoint. Defaults to 5 seconds.
+    pub connect_timeout: Option<Duration>,
+    /// Maximum time from sending a request to receiving the response headers. Defaults to
+    /// 30 seconds, so an endpoint that accepts connections but never responds fails the
+    /// call after its three attempts (about 90 seconds).
+    pub read_timeout: Option<Duration>,
+    /// Maximum time for one attempt of a call, including the connection and reading the
+    /// whole response body. Defaults to 60 seconds.
+    pub attempt_timeout: Option<Duration>,
 }
 
 /// An access key pair given directly, e.g. by a test harness.

@@ -6,8 +6,10 @@
 mod common;
 
 use common::*;
+use muster_aws::ConnectorOptions;
 use muster_domain::{EntityType, IntegrationStatus};
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 fn is_rfc3339(value: &Value) -> bool {
     value.as_str().is_some_and(|text| {
@@ -471,6 +473,81 @@ async fn closed_port_is_unreachable() {
     assert!(error.message.contains(&endpoint), "{}", error.message);
     assert!(
         error.message.contains("sts:GetCallerIdentity"),
+        "{}",
+        error.message
+    );
+}
+
+/// Options with timeouts short enough for a test to wait out every attempt.
+fn short_timeouts(endpoint: &str) -> ConnectorOptions {
+    ConnectorOptions {
+        connect_timeout: Some(Duration::from_millis(500)),
+        read_timeout: Some(Duration::from_millis(500)),
+        attempt_timeout: Some(Duration::from_secs(2)),
+        ..options(endpoint)
+    }
+}
+
+#[tokio::test]
+async fn silent_endpoint_times_out() {
+    // Accepts every connection and never writes a byte.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let silent = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+
+    let started = Instant::now();
+    let (result, _) = sync(&fake_access_key(), &short_timeouts(&endpoint)).await;
+    let elapsed = started.elapsed();
+    silent.abort();
+    let error = result.expect_err("the endpoint never responds");
+
+    assert_eq!(error.status, IntegrationStatus::Unreachable);
+    assert_eq!(error.code, "aws.timed_out");
+    assert!(
+        error.message.starts_with(&format!(
+            "sts:GetCallerIdentity timed out: {endpoint} accepted the connection but sent no \
+             response within 500ms"
+        )),
+        "{}",
+        error.message
+    );
+    // Three attempts of 500 ms and two retry delays of at most 400 ms.
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn full_accept_queue_times_out_connecting() {
+    // A listener with a backlog of 0 that never accepts: once one connection waits in
+    // its queue, Linux drops further SYNs, so later connections hang.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    loop {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+            Ok(stream) => queued.push(stream),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(error) => panic!("cannot fill the accept queue: {error}"),
+        }
+        assert!(queued.len() < 64, "the accept queue never filled up");
+    }
+    let endpoint = format!("http://{address}");
+
+    let (result, _) = sync(&fake_access_key(), &short_timeouts(&endpoint)).await;
+    let error = result.expect_err("no connection can be opened");
+
+    assert_eq!(error.status, IntegrationStatus::Unreachable);
+    assert_eq!(error.code, "aws.timed_out");
+    assert!(
+        error.message.starts_with(&format!(
+            "sts:GetCallerIdentity timed out: could not connect to {endpoint} within 500ms"
+        )),
         "{}",
         error.message
     );

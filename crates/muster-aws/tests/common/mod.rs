@@ -272,6 +272,7 @@ pub fn options(endpoint: &str) -> ConnectorOptions {
         region: Some("us-east-1".into()),
         base_credentials: None,
         max_concurrency: Some(4),
+        ..Default::default()
     }
 }
 
