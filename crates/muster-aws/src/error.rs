@@ -17,6 +17,10 @@ use std::error::Error as StdError;
 pub(crate) const GET_ACCOUNT_AUTHORIZATION_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
 pub(crate) const ASSUME_ROLE: &str = "sts:AssumeRole";
 
+/// The next step after a 5xx response that outlasted the retries.
+const SERVER_ERROR_NEXT_STEP: &str =
+    "retry the sync later, and check the AWS Health Dashboard if the error persists";
+
 /// Facts known when a call fails, used to write the fix into the message.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ErrorContext {
@@ -33,9 +37,10 @@ pub(crate) struct ErrorContext {
 /// The failure of one call, reduced to what the message needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum CallFailure {
-    /// AWS returned an error code.
+    /// AWS returned an error response. `code` is `None` when the response had no error
+    /// code, e.g. an HTTP 500 with an empty body.
     Service {
-        code: String,
+        code: Option<String>,
         message: Option<String>,
         http_status: u16,
     },
@@ -69,8 +74,7 @@ impl CallFailure {
     {
         match error {
             SdkError::ServiceError(context) => CallFailure::Service {
-                code: service_error_code(context.err(), context.raw())
-                    .unwrap_or_else(|| "Unknown".to_string()),
+                code: service_error_code(context.err(), context.raw()),
                 message: context
                     .err()
                     .message()
@@ -112,7 +116,7 @@ impl CallFailure {
     /// Returns the AWS error code, when AWS returned one.
     pub(crate) fn code(&self) -> Option<&str> {
         match self {
-            CallFailure::Service { code, .. } => Some(code),
+            CallFailure::Service { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -126,8 +130,15 @@ impl CallFailure {
     pub(crate) fn summary(&self) -> String {
         match self {
             CallFailure::Service {
-                code, http_status, ..
+                code: Some(code),
+                http_status,
+                ..
             } => format!("{code} (HTTP {http_status})"),
+            CallFailure::Service {
+                code: None,
+                http_status,
+                ..
+            } => format!("HTTP {http_status} with no error code"),
             CallFailure::TimedOut { stage } => match stage {
                 TimeoutStage::Connect => "the connection timed out".into(),
                 TimeoutStage::Response => "the response timed out".into(),
@@ -200,9 +211,16 @@ fn is_access_denied_code(code: &str) -> bool {
 /// Builds the error shown to a person when `action` (e.g. `iam:ListAccessKeys`) failed.
 pub(crate) fn sync_error(action: &str, failure: &CallFailure, context: &ErrorContext) -> SyncError {
     match failure {
-        CallFailure::Service { code, message, .. } => {
-            service_error(action, code, message.as_deref(), context)
-        }
+        CallFailure::Service {
+            code: Some(code),
+            message,
+            http_status,
+        } => service_error(action, code, message.as_deref(), *http_status, context),
+        CallFailure::Service {
+            code: None,
+            http_status,
+            ..
+        } => no_error_code(action, *http_status, context),
         CallFailure::MissingCredentials { cause } => SyncError {
             status: IntegrationStatus::InvalidCredentials,
             code: "aws.missing_credentials".into(),
@@ -235,6 +253,27 @@ pub(crate) fn sync_error(action: &str, failure: &CallFailure, context: &ErrorCon
             code: "aws.request_failed".into(),
             message: format!("{action} failed before AWS responded: {cause}"),
         },
+    }
+}
+
+/// Builds the error for a response that carried no AWS error code.
+fn no_error_code(action: &str, http_status: u16, context: &ErrorContext) -> SyncError {
+    let returned = format!(
+        "{} returned HTTP {http_status} with no error code",
+        context.endpoint
+    );
+    let (code, next_step) = if http_status >= 500 {
+        ("aws.server_error", SERVER_ERROR_NEXT_STEP)
+    } else {
+        (
+            "aws.unexpected_response",
+            "check that the endpoint URL points at AWS or an AWS emulator",
+        )
+    };
+    SyncError {
+        status: IntegrationStatus::SyncFailed,
+        code: code.into(),
+        message: format!("{action} failed: {returned}; {next_step}"),
     }
 }
 
@@ -276,6 +315,7 @@ fn service_error(
     action: &str,
     code: &str,
     aws_message: Option<&str>,
+    http_status: u16,
     context: &ErrorContext,
 ) -> SyncError {
     let caller = context
@@ -352,13 +392,21 @@ fn service_error(
             "aws.throttled",
             "AWS kept throttling the call after every retry; run the sync again later".to_string(),
         ),
-        _ => (
-            IntegrationStatus::SyncFailed,
-            "aws.error",
-            aws_message
-                .map(|text| format!("AWS said: {text}"))
-                .unwrap_or_else(|| "AWS gave no details".into()),
-        ),
+        _ => {
+            let returned = match aws_message {
+                Some(text) => format!("AWS returned HTTP {http_status}: {text}"),
+                None => format!("AWS returned HTTP {http_status} with no message"),
+            };
+            if http_status >= 500 {
+                (
+                    IntegrationStatus::SyncFailed,
+                    "aws.server_error",
+                    format!("{returned}; {SERVER_ERROR_NEXT_STEP}"),
+                )
+            } else {
+                (IntegrationStatus::SyncFailed, "aws.error", returned)
+            }
+        }
     };
     SyncError {
         status,
@@ -436,7 +484,7 @@ pub(crate) mod tests {
         assert_eq!(
             CallFailure::from_sdk(&error),
             CallFailure::Service {
-                code: "SignatureDoesNotMatch".into(),
+                code: Some("SignatureDoesNotMatch".into()),
                 message: Some("signature mismatch".into()),
                 http_status: 403,
             }
@@ -449,9 +497,22 @@ pub(crate) mod tests {
         assert_eq!(CallFailure::from_sdk(&error).code(), Some("AccessDenied"));
     }
 
+    #[test]
+    fn empty_body_gives_no_code() {
+        let error = sdk_error(None, 500, "");
+        assert_eq!(
+            CallFailure::from_sdk(&error),
+            CallFailure::Service {
+                code: None,
+                message: None,
+                http_status: 500,
+            }
+        );
+    }
+
     fn service(code: &str) -> CallFailure {
         CallFailure::Service {
-            code: code.into(),
+            code: Some(code.into()),
             message: Some("details".into()),
             http_status: 403,
         }
@@ -521,6 +582,67 @@ pub(crate) mod tests {
         assert_eq!(error.status, IntegrationStatus::Unreachable);
         assert!(error.message.contains("http://127.0.0.1:5000"));
         assert!(error.message.contains("Connection refused"));
+    }
+
+    #[test]
+    fn server_error_without_code_names_status_and_next_step() {
+        let failure = CallFailure::Service {
+            code: None,
+            message: None,
+            http_status: 500,
+        };
+        let error = sync_error(GET_ACCOUNT_AUTHORIZATION_DETAILS, &failure, &context());
+        assert_eq!(error.status, IntegrationStatus::SyncFailed);
+        assert_eq!(error.code, "aws.server_error");
+        assert_eq!(
+            error.message,
+            "iam:GetAccountAuthorizationDetails failed: http://127.0.0.1:5000 returned HTTP 500 \
+             with no error code; retry the sync later, and check the AWS Health Dashboard if \
+             the error persists"
+        );
+    }
+
+    #[test]
+    fn client_error_without_code_points_at_endpoint() {
+        let failure = CallFailure::Service {
+            code: None,
+            message: None,
+            http_status: 404,
+        };
+        let error = sync_error("sts:GetCallerIdentity", &failure, &context());
+        assert_eq!(error.code, "aws.unexpected_response");
+        assert!(error.message.contains("HTTP 404"), "{}", error.message);
+        assert!(error.message.contains("endpoint URL"), "{}", error.message);
+    }
+
+    #[test]
+    fn unknown_code_quotes_status_and_message() {
+        let server = CallFailure::Service {
+            code: Some("InternalFailure".into()),
+            message: None,
+            http_status: 500,
+        };
+        let error = sync_error("iam:ListRoles", &server, &context());
+        assert_eq!(error.code, "aws.server_error");
+        assert!(
+            error.message.starts_with(
+                "InternalFailure on iam:ListRoles: AWS returned HTTP 500 with no message; retry"
+            ),
+            "{}",
+            error.message
+        );
+
+        let client = CallFailure::Service {
+            code: Some("NoSuchEntity".into()),
+            message: Some("The role cannot be found.".into()),
+            http_status: 404,
+        };
+        let error = sync_error("iam:GetRole", &client, &context());
+        assert_eq!(error.code, "aws.error");
+        assert_eq!(
+            error.message,
+            "NoSuchEntity on iam:GetRole: AWS returned HTTP 404: The role cannot be found."
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Syncs through `fault_proxy.py`, which adds to moto what moto 5.2.1 never does:
 //! list calls in several pages, throttling, policies left out of the
-//! GAAD policy list, per-call AccessDenied, literal `+` in documents and user
-//! permissions boundaries.
+//! GAAD policy list, per-call AccessDenied, HTTP errors with an empty body, literal `+`
+//! in documents and user permissions boundaries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::*;
-use muster_domain::EntityType;
+use muster_domain::{EntityType, IntegrationStatus};
 use serde_json::{json, Value};
 
 fn count(stats: &Value, table: &str, action: &str) -> u64 {
@@ -380,4 +380,35 @@ async fn credential_report_unavailable_falls_back() {
     .metadata;
     assert_eq!(carol["MFA"]["Active"], false);
     assert_eq!(carol["AccessKeys"], json!([]));
+}
+
+#[tokio::test]
+async fn empty_server_error_names_status() {
+    let moto = Moto::start();
+    moto.build_account();
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        &["--empty-error", "GetAccountAuthorizationDetails=500"],
+    );
+
+    let (result, _) = sync(&fake_access_key(), &options(&proxy.endpoint)).await;
+    let error = result.expect_err("every GAAD call fails");
+
+    assert_eq!(error.status, IntegrationStatus::SyncFailed);
+    assert_eq!(error.code, "aws.server_error");
+    assert_eq!(
+        error.message,
+        format!(
+            "iam:GetAccountAuthorizationDetails failed: {} returned HTTP 500 with no error \
+             code; retry the sync later, and check the AWS Health Dashboard if the error \
+             persists",
+            proxy.endpoint
+        )
+    );
+    // A 500 is retried before the sync gives up.
+    let stats = proxy.stats();
+    assert_eq!(
+        count(&stats, "injected_errors", "GetAccountAuthorizationDetails"),
+        3
+    );
 }
