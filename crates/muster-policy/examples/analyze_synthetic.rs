@@ -47,7 +47,7 @@ fn build(users: usize, roles: usize) -> Value {
     let attached = |index: usize| {
         // Administrator policies (index % 10 == 0) go to few principals only.
         let mut picked = vec![(index * 7 + 1) % policy_count, (index * 13 + 5) % policy_count];
-        picked.retain(|policy| policy % 10 != 0 || index % 500 == 0);
+        picked.retain(|policy| policy % 10 != 0 || index.is_multiple_of(500));
         picked
             .into_iter()
             .map(|policy| json!({"PolicyName": format!("policy-{policy}"),

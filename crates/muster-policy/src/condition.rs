@@ -315,7 +315,7 @@ impl Condition {
     fn holds_when_absent(&self) -> bool {
         let operator = self.operator;
         if operator.base == BaseOperator::Null {
-            return self.compiled.iter().any(|value| *value == Value::Null(true));
+            return self.compiled.contains(&Value::Null(true));
         }
         match operator.set {
             Some(SetOperator::ForAllValues) => true,
@@ -333,7 +333,7 @@ impl Condition {
                 .map(|expected| value_matches(self.operator.base, expected, actual, context)),
         );
         if self.operator.base.is_negated() {
-            matched.not()
+            matched.negate()
         } else {
             matched
         }

@@ -46,7 +46,7 @@ impl Truth {
     }
 
     /// Kleene negation: unknown stays unknown.
-    pub fn not(self) -> Truth {
+    pub fn negate(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(Truth::False.and(Truth::Unknown), Truth::False);
         assert_eq!(Truth::True.or(Truth::Unknown), Truth::True);
         assert_eq!(Truth::False.or(Truth::Unknown), Truth::Unknown);
-        assert_eq!(Truth::Unknown.not(), Truth::Unknown);
+        assert_eq!(Truth::Unknown.negate(), Truth::Unknown);
         assert_eq!(Truth::any([]), Truth::False);
         assert_eq!(Truth::all([]), Truth::True);
     }

@@ -198,7 +198,7 @@ impl Statement {
                 Truth::any(patterns.iter().map(|pattern| pattern.matches_in(resource, context)))
             }
             Some(ResourceElement::NotResource(patterns)) => {
-                Truth::any(patterns.iter().map(|pattern| pattern.matches_in(resource, context))).not()
+                Truth::any(patterns.iter().map(|pattern| pattern.matches_in(resource, context))).negate()
             }
         }
     }

@@ -293,6 +293,18 @@ pub fn evaluate(policies: &PrincipalPolicies, request: &Request<'_>) -> Decision
     Decision::Conditional { allowed_if, denied_if }
 }
 
+/// The identity Allow statements that apply to the request for certain.
+pub fn allowing_statements(policies: &PrincipalPolicies, request: &Request<'_>) -> Vec<StatementRef> {
+    let mut statements = Vec::new();
+    for_each_applicable(policies, request, |applicable| {
+        let statement = &applicable.policy.document.statements[applicable.index];
+        if applicable.layer == 0 && statement.effect == Effect::Allow && applicable.truth == Truth::True {
+            statements.push(reference(applicable.policy, applicable.index));
+        }
+    });
+    statements
+}
+
 fn reference(policy: &SourcedPolicy, index: usize) -> StatementRef {
     StatementRef {
         source: policy.source.clone(),

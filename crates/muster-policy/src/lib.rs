@@ -14,6 +14,7 @@ pub mod authorization_details;
 pub mod catalog;
 pub mod condition;
 pub mod context;
+pub mod describe;
 pub mod document;
 pub mod escalation;
 pub mod evaluate;
@@ -21,6 +22,7 @@ pub mod findings;
 pub mod model;
 pub mod parse;
 pub mod pattern;
+pub mod query;
 
 #[cfg(test)]
 mod test_support;
@@ -39,3 +41,5 @@ pub use assume::{can_assume, who_can_assume, Assumer, RoleAssumers};
 pub use escalation::{find_escalations, EscalationPath, EscalationStep, Escalations, TechniqueUse};
 pub use model::AccountModel;
 pub use findings::{analyze_account, AccountAnalysis, AnalysisOptions, Exclusions, PrincipalFindings, RiskCategory};
+pub use query::{who_can, Grant};
+pub use describe::{describe_access, describe_findings, Line};

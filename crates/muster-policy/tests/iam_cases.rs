@@ -2,6 +2,8 @@
 //! the repository root), each with its expected result. Variants of each kind are tested
 //! inline in `policy_kinds.rs`.
 
+#![cfg(test)]
+
 use std::path::PathBuf;
 
 use muster_policy::access::ResourceScope;

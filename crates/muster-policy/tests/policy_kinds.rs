@@ -1,6 +1,8 @@
 //! Variants of each kind of policy shape that has broken public IAM tools: every variant
 //! must give the same answer as the basic form.
 
+#![cfg(test)]
+
 use std::sync::Arc;
 
 use muster_policy::account::{Account, NamedPolicy, User};
