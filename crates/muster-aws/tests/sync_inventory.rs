@@ -432,6 +432,14 @@ async fn roles_and_trust_relations() {
             ("lambda.amazonaws.com".to_string(), true),
         ]
     );
+    let canonical_user = entity(
+        &inventory,
+        EntityType::Identity,
+        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+    );
+    assert_eq!(canonical_user.source_type, "canonical-user");
+    assert_eq!(canonical_user.metadata["PrincipalType"], "CanonicalUser");
+    assert_eq!(canonical_user.metadata["AccountId"], Value::Null);
     let saml = account.0["saml_provider_arn"].as_str().unwrap();
     assert_eq!(
         entity(&inventory, EntityType::Identity, saml).source_type,

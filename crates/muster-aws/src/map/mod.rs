@@ -4,7 +4,7 @@
 //! (`identity`/`user`), groups and roles (`connection`/`group`, `role`), managed and
 //! inline policies (`connection`/`policy`, `inline-policy`), and the principals that role
 //! trust policies name outside the account's users and roles (`identity`/`aws-service`,
-//! `federated`, `aws-account`, `public`). Relations: `member`, `attached`,
+//! `federated`, `aws-account`, `canonical-user`, `public`). Relations: `member`, `attached`,
 //! `permissions-boundary` and `assume`, all with the account id as project.
 
 mod builder;

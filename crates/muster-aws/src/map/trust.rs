@@ -8,9 +8,10 @@
 //!
 //! Principals that are users or roles of the account point to those entities. Every
 //! other principal becomes an identity of its own: `aws-service`, `federated`,
-//! `aws-account` (account roots, other accounts' principals, canonical users) or
-//! `public` (`*`). An account root written as `arn:aws:iam::ID:root` or as the bare
-//! `ID` maps to one identity, `arn:<partition>:iam::ID:root`.
+//! `aws-account` (account roots, other accounts' principals), `canonical-user` (an
+//! account's S3 canonical user id, which does not show the account id) or `public`
+//! (`*`). An account root written as `arn:aws:iam::ID:root` or as the bare `ID` maps to
+//! one identity, `arn:<partition>:iam::ID:root`.
 
 use super::builder::{InventoryBuilder, NewRelation};
 use super::principals::ROLE;
@@ -120,7 +121,7 @@ impl PrincipalResolver<'_> {
             PrincipalKind::Aws if value == "*" => outside("public"),
             PrincipalKind::Service => outside("aws-service"),
             PrincipalKind::Federated => outside("federated"),
-            PrincipalKind::CanonicalUser => outside("aws-account"),
+            PrincipalKind::CanonicalUser => outside("canonical-user"),
             PrincipalKind::Aws => self.aws_principal(value),
         }
     }
@@ -455,6 +456,10 @@ mod tests {
         assert_eq!(
             source_type(&inventory, "arn:aws:iam::444455556666:root"),
             "aws-account"
+        );
+        assert_eq!(
+            source_type(&inventory, "79a59df900b949e5"),
+            "canonical-user"
         );
         assert_eq!(source_type(&inventory, USER_ARN), "user");
     }

@@ -371,8 +371,9 @@ pub fn expected_entity_counts() -> BTreeMap<String, usize> {
         ("connection/inline-policy", 4),
         ("identity/aws-service", 2),
         ("identity/federated", 1),
-        // This account's root, 111122223333, 444455556666, 555566667777, one canonical user.
-        ("identity/aws-account", 5),
+        // This account's root, 111122223333, 444455556666, 555566667777.
+        ("identity/aws-account", 4),
+        ("identity/canonical-user", 1),
         ("identity/public", 1),
     ]
     .into_iter()
