@@ -5,6 +5,7 @@
 //! and the response contains only "internal error, request id X". [`crate::layers`] writes
 //! that body because the request id is known there.
 
+use crate::layers::MAX_BODY_BYTES;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -69,6 +70,18 @@ impl ApiError {
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// Builds the 413 for a body larger than [`MAX_BODY_BYTES`].
+    pub fn body_too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            format!(
+                "the request body is larger than the limit of {} MiB ({MAX_BODY_BYTES} bytes); send a smaller body",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ),
+        )
     }
 
     /// Builds a 400 naming one invalid field, e.g. a query parameter.

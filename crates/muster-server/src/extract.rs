@@ -24,9 +24,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "the body must be JSON: send it with `Content-Type: application/json`",
             ));
         }
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| ApiError::bad_request("request.unreadable_body", rejection.body_text()))?;
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::body_too_large()
+            } else {
+                ApiError::bad_request("request.unreadable_body", rejection.body_text())
+            }
+        })?;
         parse_json(&body).map(ApiJson)
     }
 }

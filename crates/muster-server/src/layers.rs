@@ -5,7 +5,7 @@ use crate::error::{ErrorBody, ErrorDetail, InternalError};
 use crate::ui::{ErrorPage, Pages};
 use std::sync::Arc;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
@@ -30,6 +30,10 @@ const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; script-src 'sel
 /// Maximum length of a request id accepted from a client. A longer one is replaced.
 const MAX_REQUEST_ID_LEN: usize = 64;
 
+/// Maximum size of a request body, 2 MiB (axum's default, set here so that error
+/// messages can state it). Integration requests are a few kilobytes.
+pub(crate) const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// Wraps `router` in the layers, outermost first: request id, trace span, response
 /// headers, internal-error bodies, cross-site check.
 pub(crate) fn apply(router: Router, pages: Arc<Pages>) -> Router {
@@ -51,6 +55,7 @@ pub(crate) fn apply(router: Router, pages: Arc<Pages>) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
     router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(reject_cross_site_writes))
         .layer(from_fn_with_state(pages, write_error_bodies))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -36,6 +36,7 @@ pub(crate) async fn list_integrations(State(state): State<AppState>) -> Result<J
             headers(("location" = String, description = "Path of the new integration"))),
         (status = 400, description = "Invalid fields (listed in `fields`) or malformed JSON", body = ErrorBody),
         (status = 409, description = "An integration with this name exists (a field error on `name`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than 2 MiB (`request.too_large`)", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
     )
 )]
@@ -81,6 +82,7 @@ pub(crate) async fn get_integration(
         (status = 400, description = "Invalid fields or malformed JSON", body = ErrorBody),
         (status = 404, description = "No integration has this id or name", body = ErrorBody),
         (status = 409, description = "Another integration has this name", body = ErrorBody),
+        (status = 413, description = "The body is larger than 2 MiB (`request.too_large`)", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
     )
 )]

@@ -92,7 +92,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     form: Result<Form<IntegrationForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|rejection| PageError::bad_request(rejection.body_text()))?;
+    let Form(form) = form?;
     let mut errors = ValidationErrors::default();
     let draft = form.to_draft(&mut errors);
     if !errors.is_empty() {
@@ -235,7 +235,7 @@ pub(crate) async fn update(
     IntegrationRef(id): IntegrationRef,
     form: Result<Form<IntegrationForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|rejection| PageError::bad_request(rejection.body_text()))?;
+    let Form(form) = form?;
     let tenant = state.muster.default_tenant();
     let integration = state.muster.find_integration(tenant, &id).await?;
     let mut errors = ValidationErrors::default();

@@ -2,6 +2,7 @@
 
 use crate::paths;
 use crate::error::ApiError;
+use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
@@ -102,6 +103,16 @@ pub(crate) struct PageError(ApiError);
 impl PageError {
     pub fn bad_request(message: impl Into<String>) -> PageError {
         PageError(ApiError::bad_request("request.invalid", message))
+    }
+}
+
+impl From<FormRejection> for PageError {
+    fn from(rejection: FormRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            PageError(ApiError::body_too_large())
+        } else {
+            PageError::bad_request(rejection.body_text())
+        }
     }
 }
 

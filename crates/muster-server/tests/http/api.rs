@@ -307,6 +307,21 @@ async fn request_ids_on_every_response() {
 }
 
 #[tokio::test]
+async fn oversized_body_is_413() {
+    let server = TestServer::start().await;
+    let mut draft = access_key_draft("Large");
+    draft["description"] = json!("x".repeat(3 * 1024 * 1024));
+    let response = server.post_json("/api/v1/integrations", &draft).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "request.too_large");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("2 MiB (2097152 bytes)"), "{message}");
+    let listed: Value = server.get("/api/v1/integrations").await.json().await.unwrap();
+    assert_eq!(listed, json!([]));
+}
+
+#[tokio::test]
 async fn cross_site_writes_rejected() {
     let server = TestServer::start().await;
     let response = server

@@ -91,6 +91,19 @@ async fn rejected_form_keeps_values_but_not_secret() {
 }
 
 #[tokio::test]
+async fn oversized_form_is_413_page() {
+    let server = TestServer::start().await;
+    let description = "x".repeat(3 * 1024 * 1024);
+    let mut fields = valid_form("Large");
+    fields.retain(|(key, _)| *key != "description");
+    fields.push(("description", &description));
+    let response = server.post_form("/integrations", &fields).await;
+    assert_eq!(response.status(), 413);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("larger than the limit of 2 MiB"), "{html}");
+}
+
+#[tokio::test]
 async fn duplicate_name_shown_on_field() {
     let server = TestServer::start().await;
     add_through_form(&server, "Twice").await;
