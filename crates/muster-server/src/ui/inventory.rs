@@ -45,8 +45,12 @@ pub(crate) struct InventoryView {
     /// 1-based positions of the first and last item shown.
     first: u64,
     last: u64,
+    /// The number of matching entities skipped, from the query string.
+    offset: u64,
     previous_href: Option<String>,
     next_href: Option<String>,
+    /// The first page, linked when the offset is past the last entity.
+    first_page_href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -82,8 +86,10 @@ pub(crate) async fn inventory(
         total: 0,
         first: 0,
         last: 0,
+        offset: 0,
         previous_href: None,
         next_href: None,
+        first_page_href: None,
     };
     if !view.has_data {
         return Ok(view);
@@ -119,6 +125,10 @@ pub(crate) async fn inventory(
     let offset = u64::from(offset);
     view.first = if shown == 0 { 0 } else { offset + 1 };
     view.last = offset + shown;
+    view.offset = offset;
+    if shown == 0 && offset > 0 && total > 0 {
+        view.first_page_href = Some(href(&base, selected.as_str(), &search, 0));
+    }
     if offset > 0 {
         let previous = offset.saturating_sub(u64::from(PAGE_SIZE));
         view.previous_href = Some(href(&base, selected.as_str(), &search, previous));

@@ -207,6 +207,16 @@ async fn inventory_tabs_search_and_entity_page() {
     let connections = page(&server, &format!("{path}?tab=connection")).await;
     assert!(connections.contains(">admins</a>"));
 
+    // Past the last entity: say so and link the first page (minijinja escapes `/` and `&`).
+    let past_end = page(&server, &format!("{path}?tab=identity&offset=1000")).await;
+    assert!(!past_end.contains("has no identities"), "the snapshot has identities");
+    assert!(past_end.contains("There are no identities at offset 1000 because the list has only 3."));
+    assert!(past_end.contains(r#"?tab=identity#inventory">Show the first page</a>"#));
+
+    let searched_past_end = page(&server, &format!("{path}?tab=identity&search=ali&offset=50")).await;
+    assert!(searched_past_end.contains("at offset 50 because the list has only 1."));
+    assert!(searched_past_end.contains(r#"?tab=identity&amp;search=ali#inventory">Show the first page</a>"#));
+
     let entities: Value = server.get("/api/v1/entities?search=alice").await.json().await.unwrap();
     let alice_id = entities["items"][0]["id"].as_str().unwrap();
     let entity = page(&server, &format!("/entities/{alice_id}")).await;
