@@ -204,6 +204,10 @@ async function walkLifecycle(page) {
   await status.getByText('Connected').waitFor({ timeout: SYNC_TIMEOUT_MS });
   await page.locator('#sync-panel .message').getByText('Data available').waitFor();
 
+  const integrationPage = page.url();
+  await checkListKeepsSyncNowInView(page);
+  await page.goto(integrationPage);
+
   const identities = page.locator('#identity-table');
   await identities.waitFor();
   for (const user of users) {
@@ -225,4 +229,47 @@ async function walkLifecycle(page) {
   const granted = page.locator('#children tbody tr');
   assert.ok(await granted.count() > 0, `${users[0]} has no relations listed`);
   await page.locator('#parents').waitFor();
+}
+
+/**
+ * Adds an integration with long owner addresses and checks, at a wide and a narrow window,
+ * that every Sync now button of the list is inside the table's visible box and that the
+ * page itself does not scroll sideways.
+ */
+async function checkListKeepsSyncNowInView(page) {
+  const response = await fetch(`${musterBase}/api/v1/integrations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      app: 'aws',
+      name: 'AWS production account with a long name',
+      primary_owner: 'platform.security.and.compliance.owners.group@example-corporation.com',
+      secondary_owners: ['second.owner.with.a.long.address@example-corporation.com'],
+      credentials: { access_key_id: ACCESS_KEY_ID, secret_access_key: SECRET_ACCESS_KEY },
+    }),
+  });
+  assert.equal(response.status, 201, await response.text());
+
+  for (const width of [1400, 800]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`${musterBase}/integrations`);
+    const layout = await page.evaluate(() => {
+      const box = document.querySelector('.table-scroll').getBoundingClientRect();
+      const buttons = [...document.querySelectorAll('td.actions button')].map((button) => button.getBoundingClientRect());
+      return {
+        pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        boxLeft: box.left,
+        boxRight: box.right,
+        buttons: buttons.map(({ left, right }) => ({ left, right })),
+      };
+    });
+    assert.equal(layout.pageOverflow, 0, `the page scrolls sideways at ${width} px`);
+    assert.equal(layout.buttons.length, 2);
+    for (const button of layout.buttons) {
+      assert.ok(button.left >= layout.boxLeft, `Sync now is cut off at ${width} px: ${JSON.stringify(layout)}`);
+      assert.ok(button.right <= layout.boxRight, `Sync now is cut off at ${width} px: ${JSON.stringify(layout)}`);
+    }
+  }
+  // Back to Playwright's default viewport for the rest of the walk.
+  await page.setViewportSize({ width: 1280, height: 720 });
 }
