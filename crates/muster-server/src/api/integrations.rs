@@ -35,6 +35,7 @@ pub(crate) async fn list_integrations(State(state): State<AppState>) -> Result<J
         (status = 201, description = "The new integration, in status `Pending`", body = Integration,
             headers(("location" = String, description = "Path of the new integration"))),
         (status = 400, description = "Invalid fields (listed in `fields`) or malformed JSON", body = ErrorBody),
+        (status = 403, description = "A browser sent the request from another site (`request.cross_site`)", body = ErrorBody),
         (status = 409, description = "An integration with this name exists (a field error on `name`)", body = ErrorBody),
         (status = 413, description = "The body is larger than 2 MiB (`request.too_large`)", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
@@ -80,6 +81,7 @@ pub(crate) async fn get_integration(
     responses(
         (status = 200, description = "The changed integration", body = Integration),
         (status = 400, description = "Invalid fields or malformed JSON", body = ErrorBody),
+        (status = 403, description = "A browser sent the request from another site (`request.cross_site`)", body = ErrorBody),
         (status = 404, description = "No integration has this id or name", body = ErrorBody),
         (status = 409, description = "Another integration has this name", body = ErrorBody),
         (status = 413, description = "The body is larger than 2 MiB (`request.too_large`)", body = ErrorBody),
@@ -105,6 +107,7 @@ pub(crate) async fn update_integration(
     params(IntegrationPath),
     responses(
         (status = 204, description = "Removed, with its snapshots and sync runs"),
+        (status = 403, description = "A browser sent the request from another site (`request.cross_site`)", body = ErrorBody),
         (status = 404, description = "No integration has this id or name", body = ErrorBody),
     )
 )]
@@ -124,6 +127,7 @@ pub(crate) async fn delete_integration(
     responses(
         (status = 202, description = "The queued run, or the run already queued or running for this integration. \
             A background worker executes it; poll the integration or its sync runs.", body = SyncRun),
+        (status = 403, description = "A browser sent the request from another site (`request.cross_site`)", body = ErrorBody),
         (status = 404, description = "No integration has this id or name", body = ErrorBody),
     )
 )]

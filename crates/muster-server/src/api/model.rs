@@ -15,6 +15,9 @@ pub struct Integration {
     /// `<app>/<ULID>`. In a path, percent-encode the slash or give it as two segments.
     #[schema(example = "aws/01JQ8Z5Y3KX7V2N4R6T8W0B1CD")]
     pub id: String,
+    /// The tenant that owns the integration. Until sign-in exists, every integration
+    /// belongs to the default tenant.
+    pub tenant_id: String,
     pub app: App,
     pub name: String,
     pub description: String,
@@ -39,6 +42,7 @@ impl From<domain::Integration> for Integration {
     fn from(integration: domain::Integration) -> Self {
         Integration {
             id: integration.id.to_string(),
+            tenant_id: integration.tenant_id.to_string(),
             app: integration.app,
             name: integration.name,
             description: integration.description,
@@ -57,17 +61,21 @@ impl From<domain::Integration> for Integration {
 }
 
 /// A new integration.
+// The required fields also have serde defaults, so that a request missing several of them
+// gets one 400 that lists every invalid field.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIntegration {
     pub app: App,
     /// Unique per installation, ignoring case; at most 100 characters, no `/`.
     #[serde(default)]
+    #[schema(required = true)]
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Required: the email of the application owner.
+    /// The email of the application owner.
     #[serde(default)]
+    #[schema(required = true)]
     pub primary_owner: String,
     #[serde(default)]
     pub secondary_owners: Vec<String>,
@@ -75,7 +83,9 @@ pub struct NewIntegration {
     #[serde(default = "direct")]
     #[schema(default = "direct")]
     pub extraction_type: ExtractionType,
+    /// Either a role ARN or an access key id with its secret access key.
     #[serde(default)]
+    #[schema(required = true)]
     pub credentials: AwsCredentialsInput,
 }
 

@@ -29,6 +29,7 @@ async fn integration_crud() {
     assert!(id.starts_with("aws/"), "{id}");
     assert_eq!(location, format!("/api/v1/integrations/{}", encoded(&id)));
     assert_eq!(created["status"], "Pending");
+    assert_eq!(created["tenant_id"], server.muster.default_tenant().as_str());
     assert_eq!(created["primary_owner"], "owner@example.com");
     assert_eq!(created["secondary_owners"], json!(["second@example.com"]));
     assert_eq!(created["credentials"]["auth_method"], "access-key");

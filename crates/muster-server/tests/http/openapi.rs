@@ -59,6 +59,44 @@ fn every_operation_documents_its_responses() {
     assert_eq!(operations, expected.len(), "the document has operations this test does not list: add them above");
 }
 
+fn generated_document() -> Value {
+    serde_json::from_str(&muster_server::openapi_document().to_json().unwrap()).unwrap()
+}
+
+#[test]
+fn new_integration_marks_required_fields() {
+    let document = generated_document();
+    let required = &document["components"]["schemas"]["NewIntegration"]["required"];
+    for field in ["app", "name", "primary_owner", "credentials"] {
+        assert!(required.as_array().unwrap().contains(&Value::from(field)), "{field} not in {required}");
+    }
+}
+
+#[test]
+fn write_routes_document_cross_site_403() {
+    let document = generated_document();
+    let writes = [
+        ("/api/v1/integrations", "post"),
+        ("/api/v1/integrations/{id}", "patch"),
+        ("/api/v1/integrations/{id}", "delete"),
+        ("/api/v1/integrations/{id}/sync", "post"),
+    ];
+    for (path, method) in writes {
+        let forbidden = &document["paths"][path][method]["responses"]["403"];
+        assert!(forbidden.is_object(), "{method} {path} does not document 403");
+        let description = forbidden["description"].as_str().unwrap_or_default();
+        assert!(description.contains("request.cross_site"), "{method} {path}: {description}");
+    }
+}
+
+#[test]
+fn integration_schema_has_tenant_id() {
+    let document = generated_document();
+    let integration = &document["components"]["schemas"]["Integration"];
+    assert!(integration["properties"]["tenant_id"].is_object());
+    assert!(integration["required"].as_array().unwrap().contains(&Value::from("tenant_id")));
+}
+
 #[tokio::test]
 async fn served_document_is_generated_one() {
     let server = TestServer::start().await;
