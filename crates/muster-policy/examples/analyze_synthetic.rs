@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use muster_policy::{analyze_account, load_authorization_details, AnalysisOptions};
+use muster_policy::{analyze_account, describe_findings, load_authorization_details, AnalysisOptions};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -47,7 +47,10 @@ fn build(users: usize, roles: usize) -> Value {
     let attached = |index: usize| {
         // Administrator policies (index % 10 == 0) go to few principals only.
         let mut picked = vec![(index * 7 + 1) % policy_count, (index * 13 + 5) % policy_count];
-        picked.retain(|policy| policy % 10 != 0 || index.is_multiple_of(500));
+        picked.retain(|policy| policy % 10 != 0);
+        if index.is_multiple_of(500) {
+            picked.push(0);
+        }
         picked
             .into_iter()
             .map(|policy| json!({"PolicyName": format!("policy-{policy}"),
@@ -105,6 +108,7 @@ fn main() {
         }
     }
 
+    println!("peak memory after generating: {}", peak_memory());
     let started = Instant::now();
     let _ = muster_policy::catalog().len();
     println!("catalog loaded in {:?}", started.elapsed());
@@ -118,6 +122,7 @@ fn main() {
         }
     };
     println!("{} bytes loaded in {:?} ({} problems)", text.len(), started.elapsed(), loaded.problems.len());
+    println!("peak memory after loading: {}", peak_memory());
 
     let started = Instant::now();
     let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
@@ -128,4 +133,24 @@ fn main() {
         "{} principals analysed in {elapsed:?}: {admins} administrators (direct or by escalation), {escalating} with escalation techniques",
         analysis.principals.len()
     );
+    println!("peak memory after analysing: {}", peak_memory());
+
+    let escalating_admin = analysis
+        .principals
+        .iter()
+        .find(|findings| findings.admin.as_ref().is_some_and(|admin| admin.path.is_some()));
+    if let Some(findings) = escalating_admin {
+        println!("example: {}", findings.arn);
+        for line in describe_findings(findings) {
+            println!("  {}", line.text);
+        }
+    }
+}
+
+/// The process's peak resident set size as Linux reports it (`VmHWM`), or `unknown`.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).map(|line| line[6..].trim().to_string()))
+        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -97,14 +97,14 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
             let everywhere = risk.actions.iter().filter(|action| action.reach == Reach::AllResources).count();
             format!(
                 "{} ({} on every resource)",
-                list_names(risk.actions.iter().map(|action| action.action.as_str())),
+                list_names(risk.actions.iter().map(|action| action.action)),
                 everywhere
             )
         } else {
             let total: usize = risk.services.iter().map(|count| count.actions).sum();
             format!(
-                "{total} Write actions in {}",
-                list_names(risk.services.iter().map(|count| count.service.as_str()))
+                "{total} actions in {}",
+                list_names(risk.services.iter().map(|count| count.service))
             )
         };
         lines.push(Line {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::account::{Account, PolicySource, PrincipalId};
-use crate::catalog::{catalog, AccessLevel, ActionId, Catalog};
+use crate::catalog::{catalog, AccessLevel, ActionId, ActionSet, Catalog};
 use crate::escalation::{find_escalations, EscalationPath, TechniqueUse};
 use crate::model::{AccountModel, PrincipalState};
 use crate::pattern::{Pattern, PatternSyntax};
@@ -29,6 +29,10 @@ pub enum RiskCategory {
     /// Write actions allowed on every resource.
     InfrastructureModification,
 }
+
+/// How many actions a broad category (resource exposure, infrastructure modification)
+/// lists by name; above this only the per-service counts are kept.
+pub const LISTED_RISK_ACTIONS: usize = 25;
 
 /// Actions that read stored data or secrets.
 const DATA_EXFILTRATION: &[&str] = &[
@@ -142,14 +146,15 @@ pub enum Reach {
 /// One risky action a principal is allowed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RiskAction {
-    pub action: String,
+    pub action: &'static str,
     pub reach: Reach,
 }
 
 /// Allowed actions of one service in a broad category.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ServiceCount {
-    pub service: String,
+    /// Service prefix such as `ec2`.
+    pub service: &'static str,
     pub actions: usize,
 }
 
@@ -160,10 +165,11 @@ pub struct RiskFinding {
     /// The principal is administrator, so the category is covered in full; the lists
     /// below are left empty.
     pub covered_by_admin: bool,
-    /// The allowed actions of the category. Empty for infrastructure modification, which
-    /// is counted per service instead.
+    /// The allowed actions of the category. For resource exposure and infrastructure
+    /// modification only when there are at most [`LISTED_RISK_ACTIONS`] of them.
     pub actions: Vec<RiskAction>,
-    /// Allowed actions counted per service (for infrastructure modification).
+    /// Allowed actions counted per service, for resource exposure and infrastructure
+    /// modification.
     pub services: Vec<ServiceCount>,
 }
 
@@ -287,7 +293,7 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
 
 fn risks_of(
     state: &PrincipalState,
-    catalog: &Catalog,
+    catalog: &'static Catalog,
     direct_admin: bool,
     uses: &[TechniqueUse],
     exclusions: &CompiledExclusions,
@@ -307,31 +313,25 @@ fn risks_of(
             .map(|id| (id, catalog.action(id).name.as_str()))
             .filter(|(_, name)| !exclusions.excludes_action(name))
             .map(|(id, name)| RiskAction {
-                action: name.to_string(),
+                action: name,
                 reach: reach_of(id),
             })
             .collect()
-    };
-    let admin_finding = |category| RiskFinding {
-        category,
-        covered_by_admin: true,
-        actions: Vec::new(),
-        services: Vec::new(),
     };
 
     let mut risks = Vec::new();
     if !uses.is_empty() {
         let mut actions: Vec<RiskAction> = Vec::new();
-        for found in uses {
-            for grant in &found.example.grants {
-                if !actions.iter().any(|existing| existing.action == grant.action) {
-                    if let Some(id) = catalog.find(&grant.action) {
-                        actions.push(RiskAction {
-                            action: grant.action.clone(),
-                            reach: reach_of(id),
-                        });
-                    }
-                }
+        for grant in uses.iter().flat_map(|found| &found.example.grants) {
+            let Some(id) = catalog.find(&grant.action) else {
+                continue;
+            };
+            let name = catalog.action(id).name.as_str();
+            if !actions.iter().any(|existing| existing.action == name) {
+                actions.push(RiskAction {
+                    action: name,
+                    reach: reach_of(id),
+                });
             }
         }
         risks.push(RiskFinding {
@@ -343,70 +343,82 @@ fn risks_of(
     }
 
     if direct_admin {
-        risks.extend(
-            [
-                RiskCategory::DataExfiltration,
-                RiskCategory::ResourceExposure,
-                RiskCategory::CredentialsExposure,
-                RiskCategory::InfrastructureModification,
-            ]
-            .map(admin_finding),
-        );
-        return risks;
-    }
-
-    let mut push_listed = |category, actions: Vec<RiskAction>| {
-        if !actions.is_empty() {
+        for category in [
+            RiskCategory::DataExfiltration,
+            RiskCategory::ResourceExposure,
+            RiskCategory::CredentialsExposure,
+            RiskCategory::InfrastructureModification,
+        ] {
             risks.push(RiskFinding {
                 category,
-                covered_by_admin: false,
-                actions,
+                covered_by_admin: true,
+                actions: Vec::new(),
                 services: Vec::new(),
             });
         }
-    };
-    push_listed(
-        RiskCategory::DataExfiltration,
-        listed(&mut DATA_EXFILTRATION.iter().filter_map(|name| catalog.find(name))),
-    );
+        return risks;
+    }
+
+    let data = listed(&mut DATA_EXFILTRATION.iter().filter_map(|name| catalog.find(name)));
+    risks.extend(finding(RiskCategory::DataExfiltration, data, Vec::new()));
+
     let mut permissions_management = bits.any.clone();
     permissions_management.intersect_with(catalog.level_set(AccessLevel::PermissionsManagement));
-    push_listed(RiskCategory::ResourceExposure, listed(&mut permissions_management.iter()));
-    push_listed(
-        RiskCategory::CredentialsExposure,
-        listed(&mut CREDENTIALS_EXPOSURE.iter().filter_map(|name| catalog.find(name))),
-    );
+    let (actions, services) = broad(&permissions_management, catalog, exclusions, &listed);
+    risks.extend(finding(RiskCategory::ResourceExposure, actions, services));
+
+    let credentials = listed(&mut CREDENTIALS_EXPOSURE.iter().filter_map(|name| catalog.find(name)));
+    risks.extend(finding(RiskCategory::CredentialsExposure, credentials, Vec::new()));
 
     let mut writes = bits.all_resources_possibly.clone();
     writes.intersect_with(catalog.level_set(AccessLevel::Write));
+    let (actions, services) = broad(&writes, catalog, exclusions, &listed);
+    risks.extend(finding(RiskCategory::InfrastructureModification, actions, services));
+    risks
+}
+
+fn finding(category: RiskCategory, actions: Vec<RiskAction>, services: Vec<ServiceCount>) -> Option<RiskFinding> {
+    (!actions.is_empty() || !services.is_empty()).then_some(RiskFinding {
+        category,
+        covered_by_admin: false,
+        actions,
+        services,
+    })
+}
+
+/// Counts a broad category per service, and lists its actions when they are few.
+fn broad(
+    set: &ActionSet,
+    catalog: &'static Catalog,
+    exclusions: &CompiledExclusions,
+    listed: &dyn Fn(&mut dyn Iterator<Item = ActionId>) -> Vec<RiskAction>,
+) -> (Vec<RiskAction>, Vec<ServiceCount>) {
     let services: Vec<ServiceCount> = catalog
         .services()
         .iter()
         .filter_map(|service| {
-            let actions = writes
+            let actions = set
                 .count_in(service.actions.clone())
-                .saturating_sub(excluded_in(service, &writes, catalog, exclusions));
-            (actions > 0).then(|| ServiceCount {
-                service: service.prefix.clone(),
+                .saturating_sub(excluded_in(service, set, catalog, exclusions));
+            (actions > 0).then_some(ServiceCount {
+                service: service.prefix.as_str(),
                 actions,
             })
         })
         .collect();
-    if !services.is_empty() {
-        risks.push(RiskFinding {
-            category: RiskCategory::InfrastructureModification,
-            covered_by_admin: false,
-            actions: Vec::new(),
-            services,
-        });
-    }
-    risks
+    let total: usize = services.iter().map(|count| count.actions).sum();
+    let actions = if total <= LISTED_RISK_ACTIONS {
+        listed(&mut set.iter())
+    } else {
+        Vec::new()
+    };
+    (actions, services)
 }
 
 /// Counts the excluded actions of `service` in `set`.
 fn excluded_in(
     service: &crate::catalog::Service,
-    set: &crate::catalog::ActionSet,
+    set: &ActionSet,
     catalog: &Catalog,
     exclusions: &CompiledExclusions,
 ) -> usize {

@@ -53,6 +53,10 @@ fn not_action_power_user_is_not_admin() {
     assert!(data.actions.iter().any(|risk| risk.action == "s3:GetObject" && risk.reach == Reach::AllResources));
     let credentials = category(&findings, RiskCategory::CredentialsExposure).unwrap();
     assert!(!credentials.actions.iter().any(|risk| risk.action.starts_with("iam:")));
+    let exposure = category(&findings, RiskCategory::ResourceExposure).unwrap();
+    assert!(exposure.actions.is_empty(), "too many to list by name");
+    assert!(exposure.services.iter().any(|count| count.service == "s3"));
+    assert!(infrastructure.actions.is_empty());
 }
 
 #[test]
@@ -121,7 +125,7 @@ fn exclusions_remove_principals_policies_and_actions() {
         .unwrap()
         .actions
         .iter()
-        .map(|risk| risk.action.as_str())
+        .map(|risk| risk.action)
         .collect();
     assert_eq!(actions, ["secretsmanager:GetSecretValue"]);
 }
