@@ -32,6 +32,8 @@ pub enum LoadProblem {
     MissingManagedPolicy { owner: String, arn: String },
     #[error("{owner}: group `{group}` is not in the file's `GroupDetailList`")]
     MissingGroup { owner: String, group: String },
+    #[error("managed policy `{arn}` has no readable default version, so it is left out")]
+    NoDefaultVersion { arn: String },
 }
 
 /// The loaded account and the problems found while loading it.
@@ -271,8 +273,12 @@ fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Opti
     } else {
         detail.policy_name
     };
+    let Some(document) = default else {
+        problems.push(LoadProblem::NoDefaultVersion { arn: detail.arn });
+        return None;
+    };
     Some(ManagedPolicy {
-        document: default?,
+        document,
         arn: detail.arn,
         name,
         default_version_id: detail.default_version_id,
@@ -323,4 +329,71 @@ fn boundary_arn(boundary: Option<Boundary>) -> Option<String> {
 
 fn tags(list: Vec<Tag>) -> Vec<(String, String)> {
     list.into_iter().map(|tag| (tag.key, tag.value)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn documents_may_be_objects_or_percent_encoded() {
+        let details = json!({
+            "UserDetailList": [{"UserName": "alice", "UserId": "AIDAALICE", "Arn": "arn:aws:iam::111122223333:user/alice",
+                "UserPolicyList": [{"PolicyName": "encoded", "PolicyDocument":
+                    "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Aa%2Bb+c%2F%2A%22%7D%7D"}],
+                "GroupList": ["devs"], "AttachedManagedPolicies": [{"PolicyArn": "arn:aws:iam::111122223333:policy/team"}],
+                "Tags": [{"Key": "team", "Value": "data"}]}],
+            "GroupDetailList": [{"GroupName": "devs", "Arn": "arn:aws:iam::111122223333:group/devs",
+                "GroupPolicyList": [{"PolicyName": "object", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}}]}],
+            "RoleDetailList": [{"RoleName": "ci", "Arn": "arn:aws:iam::111122223333:role/ci",
+                "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}],
+            "Policies": [{"Arn": "arn:aws:iam::111122223333:policy/team", "DefaultVersionId": "v2", "PolicyVersionList": [
+                {"Document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}, "VersionId": "v1", "IsDefaultVersion": false},
+                {"Document": {"Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]}, "VersionId": "v2", "IsDefaultVersion": true}]}]
+        });
+        let loaded = load_authorization_details(&details.to_string()).unwrap();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let account = &loaded.account;
+        assert_eq!(account.account_id.as_deref(), Some("111122223333"));
+        let alice = &account.users[0];
+        assert_eq!(alice.inline_policies[0].document.statements[0].resource_patterns()[0].as_str(), "arn:aws:s3:::a+b+c/*");
+        assert_eq!(alice.tags, [("team".to_string(), "data".to_string())]);
+        let team = account.managed_policy("arn:aws:iam::111122223333:policy/team").unwrap();
+        assert_eq!(team.name, "team", "filled from the ARN when PolicyName is missing");
+        assert!(team.document.statements[0].matches_action("s3:ListBucket"));
+        assert!(!team.document.statements[0].matches_action("s3:GetObject"));
+        assert_eq!(team.other_versions.len(), 1);
+        assert!(account.roles[0].trust_policy.is_some());
+        let alice_policies = account.policies_of(account.principal_by_name("alice").unwrap());
+        assert_eq!(alice_policies.identity.len(), 3, "inline, managed and the group's inline policy");
+    }
+
+    #[test]
+    fn problems_are_reported_not_dropped() {
+        let details = json!({
+            "UserDetailList": [{"UserName": "bob", "Arn": "arn:aws:iam::111122223333:user/bob",
+                "UserPolicyList": [{"PolicyName": "broken", "PolicyDocument": {"Statement": [{"Effect": "Permit", "Action": "*"}]}}],
+                "GroupList": ["ghosts"], "AttachedManagedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/Deprecated"}],
+                "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/boundary"}}],
+            "Policies": [{"Arn": "arn:aws:iam::111122223333:policy/empty", "PolicyVersionList": []}]
+        });
+        let loaded = load_authorization_details(&details.to_string()).unwrap();
+        let messages: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(messages, [
+            "managed policy `arn:aws:iam::111122223333:policy/empty` has no readable default version, so it is left out",
+            "inline policy `broken` of user `bob`: invalid policy at `Statement[0].Effect`: effect `Permit` is neither `Allow` nor `Deny`",
+            "user `bob`: managed policy `arn:aws:iam::aws:policy/Deprecated` is not in the file's `Policies` list",
+            "user `bob`: managed policy `arn:aws:iam::111122223333:policy/boundary` is not in the file's `Policies` list",
+            "user `bob`: group `ghosts` is not in the file's `GroupDetailList`",
+        ]);
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_path() {
+        let error = load_authorization_details(r#"{"UserDetailList": [{"UserName": 5}]}"#).unwrap_err();
+        assert_eq!(error.path, "UserDetailList[0].UserName");
+        assert!(load_authorization_details("not json").is_err());
+    }
 }
