@@ -187,6 +187,11 @@ async function walkLifecycle(page) {
   await page.locator('#name-error').waitFor();
   assert.match(await page.locator('#name-error').innerText(), /required/);
   assert.match(await page.locator('#primary_owner-error').innerText(), /required/);
+  // Invalid controls get the danger colour (--danger, #b42318) as their border.
+  for (const id of ['name', 'primary_owner']) {
+    const border = await page.locator(`#${id}`).evaluate((control) => getComputedStyle(control).borderTopColor);
+    assert.equal(border, 'rgb(180, 35, 24)', `#${id} has no red border`);
+  }
 
   await page.getByLabel('Name').fill('AWS sandbox');
   await page.getByLabel('Primary owner').fill('owner@example.com');

@@ -75,6 +75,48 @@ async fn empty_form_shows_inline_errors() {
     assert!(html.contains("is required"));
 }
 
+/// Returns the start tag of the element with `id`, e.g. `<textarea id="x" …>`.
+fn start_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("no element `{id}`"));
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test]
+async fn hinted_fields_name_error_and_hint_once() {
+    let server = TestServer::start().await;
+    let response = server
+        .post_form(
+            "/integrations",
+            &[
+                ("app", "aws"),
+                ("name", "Hints"),
+                ("primary_owner", "owner@example.com"),
+                ("secondary_owners", "not-an-email"),
+                ("auth_method", "role"),
+                ("role_arn", "arn:aws:iam::123456789012:role/audit"),
+                ("external_id", "x"),
+                ("session_duration_secs", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    for field in ["secondary_owners", "external_id", "session_duration_secs"] {
+        let tag = start_tag(&html, field);
+        assert_eq!(tag.matches("aria-describedby").count(), 1, "{tag}");
+        assert!(tag.contains(&format!(r#"aria-describedby="{field}-error {field}-hint""#)), "{tag}");
+        assert!(tag.contains(r#"aria-invalid="true""#), "{tag}");
+        assert!(html.contains(&format!(r#"id="{field}-hint""#)), "the hint of {field} is missing");
+    }
+
+    let form = page(&server, "/integrations/new").await;
+    let tag = start_tag(&form, "secondary_owners");
+    assert!(tag.contains(r#"aria-describedby="secondary_owners-hint""#), "{tag}");
+    assert!(!tag.contains("aria-invalid"), "{tag}");
+}
+
 #[tokio::test]
 async fn rejected_form_keeps_values_but_not_secret() {
     let server = TestServer::start().await;
