@@ -7,7 +7,9 @@
 
 use std::time::Instant;
 
-use muster_policy::{analyze_account, describe_findings, load_authorization_details, AnalysisOptions};
+use muster_policy::{
+    analyze_account, describe_findings, load_authorization_details, AnalysisOptions,
+};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -16,19 +18,29 @@ fn policy(index: usize) -> Value {
     // A mix of the shapes seen in real accounts, most of them harmless.
     let statements = match index % 10 {
         0 => json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
-        1 => json!([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]),
-        2 => json!([{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances", "lambda:*"], "Resource": "*"}]),
+        1 => {
+            json!([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}])
+        }
+        2 => {
+            json!([{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances", "lambda:*"], "Resource": "*"}])
+        }
         3 => json!([{"Effect": "Allow", "Action": ["iam:CreateAccessKey", "iam:*LoginProfile"],
                      "Resource": format!("arn:aws:iam::{ACCOUNT}:user/team-{index}/*")}]),
-        4 => json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/app-{index}-*")}]),
+        4 => {
+            json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/app-{index}-*")}])
+        }
         5 => json!([{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": [
                         format!("arn:aws:s3:::bucket-{index}"), format!("arn:aws:s3:::bucket-{index}/*")]},
                     {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
         6 => json!([{"Effect": "Allow", "Action": ["dynamodb:*", "kms:Decrypt"], "Resource": "*",
                      "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("team-{index}")}}}]),
-        7 => json!([{"Effect": "Allow", "Action": "iam:*", "Resource": format!("arn:aws:iam::{ACCOUNT}:policy/team-{index}-*")}]),
-        8 => json!([{"Effect": "Allow", "Action": ["ec2:Describe*", "cloudwatch:Get*", "logs:*"], "Resource": "*"}]),
+        7 => {
+            json!([{"Effect": "Allow", "Action": "iam:*", "Resource": format!("arn:aws:iam::{ACCOUNT}:policy/team-{index}-*")}])
+        }
+        8 => {
+            json!([{"Effect": "Allow", "Action": ["ec2:Describe*", "cloudwatch:Get*", "logs:*"], "Resource": "*"}])
+        }
         _ => json!([{"Effect": "Allow", "Action": ["s3:PutObject", "sqs:SendMessage"],
                      "Resource": format!("arn:aws:s3:::uploads/${{aws:username}}/*")}]),
     };
@@ -46,7 +58,10 @@ fn build(users: usize, roles: usize) -> Value {
         .collect();
     let attached = |index: usize| {
         // Administrator policies (index % 10 == 0) go to few principals only.
-        let mut picked = vec![(index * 7 + 1) % policy_count, (index * 13 + 5) % policy_count];
+        let mut picked = vec![
+            (index * 7 + 1) % policy_count,
+            (index * 13 + 5) % policy_count,
+        ];
         picked.retain(|policy| policy % 10 != 0);
         if index.is_multiple_of(500) {
             picked.push(0);
@@ -98,8 +113,14 @@ fn build(users: usize, roles: usize) -> Value {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let users = args.next().and_then(|text| text.parse().ok()).unwrap_or(15_000);
-    let roles = args.next().and_then(|text| text.parse().ok()).unwrap_or(5_000);
+    let users = args
+        .next()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(15_000);
+    let roles = args
+        .next()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(5_000);
 
     let text = build(users, roles).to_string();
     if let Ok(path) = std::env::var("MUSTER_WRITE_ACCOUNT") {
@@ -121,24 +142,39 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("{} bytes loaded in {:?} ({} problems)", text.len(), started.elapsed(), loaded.problems.len());
+    println!(
+        "{} bytes loaded in {:?} ({} problems)",
+        text.len(),
+        started.elapsed(),
+        loaded.problems.len()
+    );
     println!("peak memory after loading: {}", peak_memory());
 
     let started = Instant::now();
     let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
     let elapsed = started.elapsed();
-    let admins = analysis.principals.iter().filter(|findings| findings.admin.is_some()).count();
-    let escalating = analysis.principals.iter().filter(|findings| !findings.escalations.is_empty()).count();
+    let admins = analysis
+        .principals
+        .iter()
+        .filter(|findings| findings.admin.is_some())
+        .count();
+    let escalating = analysis
+        .principals
+        .iter()
+        .filter(|findings| !findings.escalations.is_empty())
+        .count();
     println!(
         "{} principals analysed in {elapsed:?}: {admins} administrators (direct or by escalation), {escalating} with escalation techniques",
         analysis.principals.len()
     );
     println!("peak memory after analysing: {}", peak_memory());
 
-    let escalating_admin = analysis
-        .principals
-        .iter()
-        .find(|findings| findings.admin.as_ref().is_some_and(|admin| admin.path.is_some()));
+    let escalating_admin = analysis.principals.iter().find(|findings| {
+        findings
+            .admin
+            .as_ref()
+            .is_some_and(|admin| admin.path.is_some())
+    });
     if let Some(findings) = escalating_admin {
         println!("example: {}", findings.arn);
         for line in describe_findings(findings) {
@@ -147,10 +183,16 @@ fn main() {
     }
 }
 
-/// The process's peak resident set size as Linux reports it (`VmHWM`), or `unknown`.
+/// Reads the process's peak resident set size (`VmHWM` in `/proc/self/status`, Linux
+/// only), or returns `unknown`.
 fn peak_memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).map(|line| line[6..].trim().to_string()))
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .map(|line| line[6..].trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }

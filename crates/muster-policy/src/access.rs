@@ -27,12 +27,12 @@ pub struct AccessBits {
 }
 
 impl AccessBits {
-    /// Whether every catalog action is allowed on every resource without conditions.
+    /// Checks whether every catalog action is allowed on every resource without conditions.
     pub fn is_admin(&self, catalog: &Catalog) -> bool {
         self.all_resources.len() == catalog.len()
     }
 
-    /// Whether every catalog action is allowed on every resource if conditions permit.
+    /// Checks whether every catalog action is allowed on every resource if conditions permit.
     pub fn is_possibly_admin(&self, catalog: &Catalog) -> bool {
         self.all_resources_possibly.len() == catalog.len()
     }
@@ -96,7 +96,11 @@ struct DenyBits {
 /// Computes the access bitsets of a principal. Conditions are evaluated against
 /// `context` (typically [`crate::Account::principal_context`]); those it cannot decide
 /// count as possibly holding.
-pub fn access_bits(policies: &PrincipalPolicies, context: &RequestContext, catalog: &Catalog) -> AccessBits {
+pub fn access_bits(
+    policies: &PrincipalPolicies,
+    context: &RequestContext,
+    catalog: &Catalog,
+) -> AccessBits {
     let mut denies = DenyBits {
         total: catalog.empty_set(),
         any: catalog.empty_set(),
@@ -230,27 +234,57 @@ fn candidates<'a>(
 }
 
 /// Lists the principal's allowed actions with scope, conditions and granting statements.
-pub fn effective_access(policies: &PrincipalPolicies, context: &RequestContext, catalog: &Catalog) -> EffectiveAccess {
+pub fn effective_access(
+    policies: &PrincipalPolicies,
+    context: &RequestContext,
+    catalog: &Catalog,
+) -> EffectiveAccess {
     let bits = access_bits(policies, context, catalog);
     let identity = candidates(&policies.identity, context);
-    let boundary = policies.boundary.as_ref().map(|boundary| candidates([boundary], context));
+    let boundary = policies
+        .boundary
+        .as_ref()
+        .map(|boundary| candidates([boundary], context));
     let scp_levels: Vec<Vec<Candidate<'_>>> = policies
         .service_control
         .iter()
         .map(|level| candidates(level, context))
         .collect();
-    let mut denies: Vec<&Candidate<'_>> = identity.iter().filter(|c| c.statement.effect == Effect::Deny).collect();
-    denies.extend(boundary.iter().flatten().filter(|c| c.statement.effect == Effect::Deny));
-    denies.extend(scp_levels.iter().flatten().filter(|c| c.statement.effect == Effect::Deny));
+    let mut denies: Vec<&Candidate<'_>> = identity
+        .iter()
+        .filter(|c| c.statement.effect == Effect::Deny)
+        .collect();
+    denies.extend(
+        boundary
+            .iter()
+            .flatten()
+            .filter(|c| c.statement.effect == Effect::Deny),
+    );
+    denies.extend(
+        scp_levels
+            .iter()
+            .flatten()
+            .filter(|c| c.statement.effect == Effect::Deny),
+    );
 
     let mut services: Vec<ServiceAccess> = Vec::new();
     for id in bits.any.iter() {
-        let Some(access) = action_access(id, catalog, &identity, boundary.as_deref(), &scp_levels, &denies) else {
+        let Some(access) = action_access(
+            id,
+            catalog,
+            &identity,
+            boundary.as_deref(),
+            &scp_levels,
+            &denies,
+        ) else {
             continue;
         };
         let action = catalog.action(id);
         let service = catalog.service_of(id);
-        if services.last().is_none_or(|last| last.prefix != service.prefix) {
+        if services
+            .last()
+            .is_none_or(|last| last.prefix != service.prefix)
+        {
             services.push(ServiceAccess {
                 prefix: service.prefix.clone(),
                 name: service.name.clone(),
@@ -260,7 +294,11 @@ pub fn effective_access(policies: &PrincipalPolicies, context: &RequestContext, 
         let Some(service_access) = services.last_mut() else {
             continue;
         };
-        match service_access.levels.iter_mut().find(|level| level.level == action.access_level) {
+        match service_access
+            .levels
+            .iter_mut()
+            .find(|level| level.level == action.access_level)
+        {
             Some(level) => level.actions.push(access),
             None => service_access.levels.push(LevelAccess {
                 level: action.access_level,
@@ -286,7 +324,10 @@ fn action_access(
         candidates
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.statement.effect == Effect::Allow && c.statement.catalog_actions(catalog).contains(id))
+            .filter(|(_, c)| {
+                c.statement.effect == Effect::Allow
+                    && c.statement.catalog_actions(catalog).contains(id)
+            })
             .map(|(index, _)| index)
             .collect()
     };
@@ -296,20 +337,30 @@ fn action_access(
         return None;
     }
     let mut scope = scope_of(grants.iter().map(|index| identity[*index].statement));
-    let mut conditional = grants.iter().all(|index| identity[*index].truth != Truth::True);
+    let mut conditional = grants
+        .iter()
+        .all(|index| identity[*index].truth != Truth::True);
     let mut conditions = Vec::new();
     for index in &grants {
         collect_conditions(&identity[*index], "", &mut conditions);
     }
 
-    let limits = boundary.into_iter().chain(scp_levels.iter().map(Vec::as_slice));
+    let limits = boundary
+        .into_iter()
+        .chain(scp_levels.iter().map(Vec::as_slice));
     for limit in limits {
         let limit_grants = allows(limit);
         if limit_grants.is_empty() {
             return None;
         }
-        scope = intersect(scope, scope_of(limit_grants.iter().map(|index| limit[*index].statement)))?;
-        if limit_grants.iter().all(|index| limit[*index].truth != Truth::True) {
+        scope = intersect(
+            scope,
+            scope_of(limit_grants.iter().map(|index| limit[*index].statement)),
+        )?;
+        if limit_grants
+            .iter()
+            .all(|index| limit[*index].truth != Truth::True)
+        {
             conditional = true;
             for index in &limit_grants {
                 collect_conditions(&limit[*index], "", &mut conditions);
@@ -318,15 +369,22 @@ fn action_access(
     }
 
     let mut denied_on = Vec::new();
-    for deny in denies.iter().filter(|deny| deny.statement.catalog_actions(catalog).contains(id)) {
+    for deny in denies
+        .iter()
+        .filter(|deny| deny.statement.catalog_actions(catalog).contains(id))
+    {
         let everywhere = deny.statement.applies_to_all_resources();
         if deny.truth == Truth::True {
             if everywhere {
                 return None;
             }
-            denied_on.extend(deny.statement.resource_patterns().iter().map(|pattern| match &deny.statement.resource {
-                Some(ResourceElement::NotResource(_)) => format!("everything except `{pattern}`"),
-                _ => pattern.to_string(),
+            denied_on.extend(deny.statement.resource_patterns().iter().map(|pattern| {
+                match &deny.statement.resource {
+                    Some(ResourceElement::NotResource(_)) => {
+                        format!("everything except `{pattern}`")
+                    }
+                    _ => pattern.to_string(),
+                }
             }));
         } else {
             conditional = true;
@@ -389,7 +447,10 @@ fn scope_of<'a>(statements: impl Iterator<Item = &'a Statement>) -> ResourceScop
 }
 
 fn texts(patterns: Vec<&Pattern>) -> Vec<String> {
-    let mut texts: Vec<String> = patterns.into_iter().map(|pattern| pattern.to_string()).collect();
+    let mut texts: Vec<String> = patterns
+        .into_iter()
+        .map(|pattern| pattern.to_string())
+        .collect();
     texts.sort();
     texts.dedup();
     texts
@@ -411,16 +472,26 @@ fn intersect(left: ResourceScope, right: ResourceScope) -> Option<ResourceScope>
         (AllExcept(excepted), Specific(specific)) | (Specific(specific), AllExcept(excepted)) => {
             let kept: Vec<String> = specific
                 .into_iter()
-                .filter(|text| !excepted.iter().any(|except| Pattern::glob(except).matches(text)))
+                .filter(|text| {
+                    !excepted
+                        .iter()
+                        .any(|except| Pattern::glob(except).matches(text))
+                })
                 .collect();
             Specific(kept)
         }
         (Specific(left), Specific(right)) => {
             let covered = |text: &String, others: &[String]| {
                 let pattern = Pattern::glob(text);
-                others.iter().any(|other| pattern.is_covered_by(&Pattern::glob(other)))
+                others
+                    .iter()
+                    .any(|other| pattern.is_covered_by(&Pattern::glob(other)))
             };
-            let mut kept: Vec<String> = left.iter().filter(|text| covered(text, &right)).cloned().collect();
+            let mut kept: Vec<String> = left
+                .iter()
+                .filter(|text| covered(text, &right))
+                .cloned()
+                .collect();
             kept.extend(right.iter().filter(|text| covered(text, &left)).cloned());
             kept.sort();
             kept.dedup();

@@ -63,7 +63,7 @@ pub struct ManagedPolicy {
 }
 
 impl ManagedPolicy {
-    /// Whether AWS owns the policy (`arn:aws:iam::aws:policy/...`), so no account
+    /// Checks whether AWS owns the policy (`arn:aws:iam::aws:policy/...`), so no account
     /// principal can change it.
     pub fn is_aws_managed(&self) -> bool {
         self.arn.contains(":iam::aws:policy/")
@@ -77,7 +77,7 @@ pub enum PrincipalId {
     Role(usize),
 }
 
-/// Where a policy that applies to a principal comes from.
+/// The origin of a policy that applies to a principal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicySource {
@@ -104,12 +104,18 @@ impl fmt::Display for PolicySource {
         match self {
             PolicySource::Inline { name } => write!(formatter, "inline policy `{name}`"),
             PolicySource::Managed { arn } => write!(formatter, "managed policy `{arn}`"),
-            PolicySource::GroupInline { group, name } => write!(formatter, "inline policy `{name}` of group `{group}`"),
+            PolicySource::GroupInline { group, name } => {
+                write!(formatter, "inline policy `{name}` of group `{group}`")
+            }
             PolicySource::GroupManaged { group, arn } => {
                 write!(formatter, "managed policy `{arn}` through group `{group}`")
             }
-            PolicySource::PermissionsBoundary { arn } => write!(formatter, "permissions boundary `{arn}`"),
-            PolicySource::ServiceControl { name } => write!(formatter, "service control policy `{name}`"),
+            PolicySource::PermissionsBoundary { arn } => {
+                write!(formatter, "permissions boundary `{arn}`")
+            }
+            PolicySource::ServiceControl { name } => {
+                write!(formatter, "service control policy `{name}`")
+            }
             PolicySource::Trust { role } => write!(formatter, "trust policy of role `{role}`"),
             PolicySource::Other { name } => write!(formatter, "policy `{name}`"),
         }
@@ -204,7 +210,9 @@ impl Account {
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {
-        self.group_by_name.get(name).map(|index| &self.groups[*index])
+        self.group_by_name
+            .get(name)
+            .map(|index| &self.groups[*index])
     }
 
     pub fn group_index(&self, name: &str) -> Option<usize> {
@@ -216,7 +224,9 @@ impl Account {
     }
 
     pub fn managed_policy(&self, arn: &str) -> Option<&ManagedPolicy> {
-        self.policy_by_arn.get(arn).map(|index| &self.managed_policies[*index])
+        self.policy_by_arn
+            .get(arn)
+            .map(|index| &self.managed_policies[*index])
     }
 
     /// Finds a user or role by ARN.
@@ -229,10 +239,13 @@ impl Account {
         if let Some(index) = self.users.iter().position(|user| user.name == name) {
             return Some(PrincipalId::User(index));
         }
-        self.roles.iter().position(|role| role.name == name).map(PrincipalId::Role)
+        self.roles
+            .iter()
+            .position(|role| role.name == name)
+            .map(PrincipalId::Role)
     }
 
-    /// Every user, then every role.
+    /// Lists every user, then every role.
     pub fn principals(&self) -> impl Iterator<Item = PrincipalId> {
         (0..self.users.len())
             .map(PrincipalId::User)
@@ -263,7 +276,11 @@ impl Account {
         };
         arns.extend(direct.iter().map(String::as_str));
         if let PrincipalId::User(index) = principal {
-            for group in self.users[index].groups.iter().filter_map(|name| self.group(name)) {
+            for group in self.users[index]
+                .groups
+                .iter()
+                .filter_map(|name| self.group(name))
+            {
                 arns.extend(group.managed_policy_arns.iter().map(String::as_str));
             }
         }
@@ -272,18 +289,27 @@ impl Account {
         arns
     }
 
-    /// The policies that decide the principal's requests. Managed policy ARNs missing
-    /// from the account are skipped; [`crate::authorization_details`] reports them at load.
+    /// Collects the policies that decide the principal's requests. Managed policy ARNs
+    /// missing from the account are skipped, and [`crate::authorization_details`] reports
+    /// them at load.
     pub fn policies_of(&self, principal: PrincipalId) -> PrincipalPolicies {
         let mut identity = Vec::new();
         let (inline, managed, boundary) = match principal {
             PrincipalId::User(index) => {
                 let user = &self.users[index];
-                (&user.inline_policies, &user.managed_policy_arns, &user.permissions_boundary)
+                (
+                    &user.inline_policies,
+                    &user.managed_policy_arns,
+                    &user.permissions_boundary,
+                )
             }
             PrincipalId::Role(index) => {
                 let role = &self.roles[index];
-                (&role.inline_policies, &role.managed_policy_arns, &role.permissions_boundary)
+                (
+                    &role.inline_policies,
+                    &role.managed_policy_arns,
+                    &role.permissions_boundary,
+                )
             }
         };
 
@@ -298,20 +324,28 @@ impl Account {
         for arn in managed {
             if let Some(policy) = self.managed_policy(arn) {
                 identity.push(SourcedPolicy {
-                    source: PolicySource::Managed { arn: arn.as_str().into() },
+                    source: PolicySource::Managed {
+                        arn: arn.as_str().into(),
+                    },
                     document: policy.document.clone(),
                 });
             }
         }
         if let PrincipalId::User(index) = principal {
-            for group in self.users[index].groups.iter().filter_map(|name| self.group(name)) {
+            for group in self.users[index]
+                .groups
+                .iter()
+                .filter_map(|name| self.group(name))
+            {
                 self.push_group_policies(group, &mut identity);
             }
         }
 
         let boundary = boundary.as_ref().and_then(|arn| {
             self.managed_policy(arn).map(|policy| SourcedPolicy {
-                source: PolicySource::PermissionsBoundary { arn: arn.as_str().into() },
+                source: PolicySource::PermissionsBoundary {
+                    arn: arn.as_str().into(),
+                },
                 document: policy.document.clone(),
             })
         });
@@ -365,9 +399,9 @@ impl Account {
             .collect()
     }
 
-    /// The request context facts IAM supplies for every request of this principal: user
-    /// name and id, principal ARN, account and type, and its tags. Tag keys not listed are
-    /// known to be absent; every other key stays unknown.
+    /// Builds the request context facts IAM supplies for every request of this principal:
+    /// user name and id, principal ARN, account and type, and its tags. Tag keys not
+    /// listed are known to be absent, and every other key stays unknown.
     pub fn principal_context(&self, principal: PrincipalId) -> RequestContext {
         let mut context = RequestContext::new();
         let (arn, tags) = match principal {

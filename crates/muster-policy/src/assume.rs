@@ -1,10 +1,10 @@
-//! Who can assume a role: the role's trust policy must allow the principal, and the
-//! principal's own policies must not deny `sts:AssumeRole` on the role.
+//! Role assumption: the role's trust policy must allow the principal, and the principal's
+//! own policies must not deny `sts:AssumeRole` on the role.
 //!
 //! As in IAM, a trust policy that trusts the whole account (`arn:aws:iam::ID:root` or the
-//! bare account id) delegates the choice to the account: a principal of that account must
-//! also be allowed `sts:AssumeRole` on the role by its identity policies (and boundary and
-//! SCPs). A trust policy that names the principal's own ARN grants the assumption by
+//! bare account id) delegates the choice to the account. A principal of that account must
+//! then also be allowed `sts:AssumeRole` on the role by its identity policies, boundary
+//! and SCPs. A trust policy that names the principal's own ARN grants the assumption by
 //! itself within the same account, so only explicit denies and SCPs can stop it.
 //! Principals of other accounts, services, identity providers and `*` are listed as
 //! external trust, since their own policies are not in the account data.
@@ -12,11 +12,13 @@
 use crate::account::{Account, PolicySource, PrincipalId, SourcedPolicy};
 use crate::context::{RequestContext, Truth};
 use crate::document::{Effect, PrincipalElement, PrincipalEntry, PrincipalKind};
-use crate::evaluate::{evaluate, ConditionalStatement, Decision, Layer, Request, StatementRef, Verdict};
+use crate::evaluate::{
+    evaluate, ConditionalStatement, Decision, Layer, Request, StatementRef, Verdict,
+};
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
-/// How a trust policy lets a principal in.
+/// The way a trust policy admits a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustGrant {
@@ -61,7 +63,7 @@ pub struct RoleAssumers {
     pub external: Vec<ExternalTrust>,
 }
 
-/// How the trust policy treats one principal.
+/// The trust policy's verdict for one principal, with its statements.
 pub(crate) struct TrustMatch {
     pub grant: TrustGrant,
     pub truth: Truth,
@@ -99,7 +101,9 @@ fn principal_grant(element: &PrincipalElement, arn: &str, account_id: &str) -> O
             .filter_map(|entry| entry_matches(entry, arn, account_id))
             .min_by_key(|grant| *grant != TrustGrant::Named),
         PrincipalElement::NotPrincipal(entries) => {
-            let excluded = entries.iter().any(|entry| entry_matches(entry, arn, account_id).is_some());
+            let excluded = entries
+                .iter()
+                .any(|entry| entry_matches(entry, arn, account_id).is_some());
             (!excluded).then_some(TrustGrant::Named)
         }
     }
@@ -155,7 +159,10 @@ pub(crate) fn trust_match(
             Effect::Allow => {
                 let better = match &best {
                     None => true,
-                    Some(current) => (grant, truth) == (TrustGrant::Named, Truth::True) && current.truth != Truth::True,
+                    Some(current) => {
+                        (grant, truth) == (TrustGrant::Named, Truth::True)
+                            && current.truth != Truth::True
+                    }
                 };
                 if better {
                     best = Some(TrustMatch {
@@ -210,8 +217,14 @@ pub fn can_assume(account: &Account, principal: PrincipalId, role: usize) -> Opt
             identity_statements = statements;
             Verdict::Allowed
         }
-        Decision::Conditional { allowed_if, denied_if } => {
-            identity_statements = allowed_if.iter().map(|entry| entry.statement.clone()).collect();
+        Decision::Conditional {
+            allowed_if,
+            denied_if,
+        } => {
+            identity_statements = allowed_if
+                .iter()
+                .map(|entry| entry.statement.clone())
+                .collect();
             append_conditions(&allowed_if, "", &mut conditions);
             append_conditions(&denied_if, "unless ", &mut conditions);
             if trust.grant == TrustGrant::Named && denied_if.is_empty() {
@@ -238,7 +251,11 @@ pub fn can_assume(account: &Account, principal: PrincipalId, role: usize) -> Opt
     })
 }
 
-fn append_conditions(statements: &[ConditionalStatement], prefix: &str, conditions: &mut Vec<String>) {
+fn append_conditions(
+    statements: &[ConditionalStatement],
+    prefix: &str,
+    conditions: &mut Vec<String>,
+) {
     for statement in statements {
         for condition in &statement.conditions {
             conditions.push(format!("{prefix}{condition}"));
@@ -261,7 +278,9 @@ pub fn who_can_assume(account: &Account, role: usize) -> RoleAssumers {
     if let Some(trust) = trust_source(account, role) {
         let own_account = account.account_id.as_deref().unwrap_or_default();
         for (index, statement) in trust.document.statements.iter().enumerate() {
-            let (Effect::Allow, Some(PrincipalElement::Principal(entries))) = (statement.effect, &statement.principal) else {
+            let (Effect::Allow, Some(PrincipalElement::Principal(entries))) =
+                (statement.effect, &statement.principal)
+            else {
                 continue;
             };
             for entry in entries {
@@ -292,7 +311,7 @@ pub fn who_can_assume(account: &Account, role: usize) -> RoleAssumers {
     }
 }
 
-/// Whether the role's trust policy lets AWS service `service` (such as
+/// Checks whether the role's trust policy lets AWS service `service` (such as
 /// `ec2.amazonaws.com`) assume it, so the role can be passed to that service.
 pub fn trusts_service(account: &Account, role: usize, service: &str) -> bool {
     let Some(trust) = &account.roles[role].trust_policy else {

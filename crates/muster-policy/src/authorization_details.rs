@@ -134,10 +134,11 @@ struct Tag {
 /// Loads an account from authorization-details JSON text.
 pub fn load_authorization_details(text: &str) -> Result<LoadedAccount, LoadError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let details: Details = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| LoadError {
-        path: error.path().to_string(),
-        message: error.inner().to_string(),
-    })?;
+    let details: Details =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| LoadError {
+            path: error.path().to_string(),
+            message: error.inner().to_string(),
+        })?;
     Ok(build(details))
 }
 
@@ -191,7 +192,13 @@ fn build(details: Details) -> LoadedAccount {
             let trust_policy = detail
                 .assume_role_policy_document
                 .as_ref()
-                .and_then(|document| document_or_problem(document, &format!("trust policy of {owner}"), &mut problems));
+                .and_then(|document| {
+                    document_or_problem(
+                        document,
+                        &format!("trust policy of {owner}"),
+                        &mut problems,
+                    )
+                });
             Role {
                 inline_policies: inline_policies(detail.role_policy_list, &owner, &mut problems),
                 managed_policy_arns: arns(detail.attached_managed_policies),
@@ -221,21 +228,28 @@ fn report_dangling_references(account: &Account, problems: &mut Vec<LoadProblem>
     };
     for user in &account.users {
         let owner = format!("user `{}`", user.name);
-        user.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+        user.managed_policy_arns
+            .iter()
+            .for_each(|arn| check_policy(&owner, arn));
         if let Some(arn) = &user.permissions_boundary {
             check_policy(&owner, arn);
         }
     }
     for role in &account.roles {
         let owner = format!("role `{}`", role.name);
-        role.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+        role.managed_policy_arns
+            .iter()
+            .for_each(|arn| check_policy(&owner, arn));
         if let Some(arn) = &role.permissions_boundary {
             check_policy(&owner, arn);
         }
     }
     for group in &account.groups {
         let owner = format!("group `{}`", group.name);
-        group.managed_policy_arns.iter().for_each(|arn| check_policy(&owner, arn));
+        group
+            .managed_policy_arns
+            .iter()
+            .for_each(|arn| check_policy(&owner, arn));
     }
     for user in &account.users {
         for group in &user.groups {
@@ -254,7 +268,8 @@ fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Opti
     let mut default = None;
     let mut other_versions = Vec::new();
     for version in detail.policy_version_list {
-        let is_default = version.is_default_version || detail.default_version_id.as_deref() == Some(&version.version_id);
+        let is_default = version.is_default_version
+            || detail.default_version_id.as_deref() == Some(&version.version_id);
         let Some(document) = version.document.as_ref() else {
             continue;
         };
@@ -269,7 +284,12 @@ fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Opti
         }
     }
     let name = if detail.policy_name.is_empty() {
-        detail.arn.rsplit('/').next().unwrap_or_default().to_string()
+        detail
+            .arn
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
     } else {
         detail.policy_name
     };
@@ -286,7 +306,11 @@ fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Opti
     })
 }
 
-fn inline_policies(list: Vec<InlinePolicy>, owner: &str, problems: &mut Vec<LoadProblem>) -> Vec<NamedPolicy> {
+fn inline_policies(
+    list: Vec<InlinePolicy>,
+    owner: &str,
+    problems: &mut Vec<LoadProblem>,
+) -> Vec<NamedPolicy> {
     list.into_iter()
         .filter_map(|policy| {
             let document = policy.policy_document.as_ref()?;
@@ -300,7 +324,11 @@ fn inline_policies(list: Vec<InlinePolicy>, owner: &str, problems: &mut Vec<Load
         .collect()
 }
 
-fn document_or_problem(document: &Value, owner: &str, problems: &mut Vec<LoadProblem>) -> Option<Arc<Policy>> {
+fn document_or_problem(
+    document: &Value,
+    owner: &str,
+    problems: &mut Vec<LoadProblem>,
+) -> Option<Arc<Policy>> {
     let parsed = match document {
         Value::String(text) => parse_policy_text(text),
         other => parse_policy(other),
@@ -353,21 +381,37 @@ mod tests {
                 {"Document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}, "VersionId": "v1", "IsDefaultVersion": false},
                 {"Document": {"Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]}, "VersionId": "v2", "IsDefaultVersion": true}]}]
         });
+
         let loaded = load_authorization_details(&details.to_string()).unwrap();
         assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
         let account = &loaded.account;
         assert_eq!(account.account_id.as_deref(), Some("111122223333"));
+
         let alice = &account.users[0];
-        assert_eq!(alice.inline_policies[0].document.statements[0].resource_patterns()[0].as_str(), "arn:aws:s3:::a+b+c/*");
+        assert_eq!(
+            alice.inline_policies[0].document.statements[0].resource_patterns()[0].as_str(),
+            "arn:aws:s3:::a+b+c/*"
+        );
         assert_eq!(alice.tags, [("team".to_string(), "data".to_string())]);
-        let team = account.managed_policy("arn:aws:iam::111122223333:policy/team").unwrap();
-        assert_eq!(team.name, "team", "filled from the ARN when PolicyName is missing");
+
+        let team = account
+            .managed_policy("arn:aws:iam::111122223333:policy/team")
+            .unwrap();
+        assert_eq!(
+            team.name, "team",
+            "filled from the ARN when PolicyName is missing"
+        );
         assert!(team.document.statements[0].matches_action("s3:ListBucket"));
         assert!(!team.document.statements[0].matches_action("s3:GetObject"));
         assert_eq!(team.other_versions.len(), 1);
         assert!(account.roles[0].trust_policy.is_some());
+
         let alice_policies = account.policies_of(account.principal_by_name("alice").unwrap());
-        assert_eq!(alice_policies.identity.len(), 3, "inline, managed and the group's inline policy");
+        assert_eq!(
+            alice_policies.identity.len(),
+            3,
+            "inline, managed and the group's inline policy"
+        );
     }
 
     #[test]
@@ -392,7 +436,8 @@ mod tests {
 
     #[test]
     fn wrong_shapes_name_the_path() {
-        let error = load_authorization_details(r#"{"UserDetailList": [{"UserName": 5}]}"#).unwrap_err();
+        let error =
+            load_authorization_details(r#"{"UserDetailList": [{"UserName": 5}]}"#).unwrap_err();
         assert_eq!(error.path, "UserDetailList[0].UserName");
         assert!(load_authorization_details("not json").is_err());
     }

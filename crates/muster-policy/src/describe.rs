@@ -23,9 +23,9 @@ pub fn describe_access(access: &EffectiveAccess, catalog: &Catalog) -> Vec<Line>
     let mut lines = Vec::new();
     for service in &access.services {
         let total_by_level = |level: AccessLevel| {
-            catalog
-                .find_service(&service.prefix)
-                .map_or(0, |entry| catalog.level_set(level).count_in(entry.actions.clone()))
+            catalog.find_service(&service.prefix).map_or(0, |entry| {
+                catalog.level_set(level).count_in(entry.actions.clone())
+            })
         };
         for level in &service.levels {
             let actions = &level.actions;
@@ -33,7 +33,12 @@ pub fn describe_access(access: &EffectiveAccess, catalog: &Catalog) -> Vec<Line>
             let count = if actions.len() == total {
                 format!("all {total} {} actions", level.level)
             } else {
-                format!("{} of {total} {} actions: {}", actions.len(), level.level, list_names(actions.iter().map(|access| access.action.as_str())))
+                format!(
+                    "{} of {total} {} actions: {}",
+                    actions.len(),
+                    level.level,
+                    list_names(actions.iter().map(|access| access.action.as_str()))
+                )
             };
             let mut text = format!(
                 "can {} {} of {} ({count})",
@@ -60,7 +65,11 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
     let mut lines = Vec::new();
 
     if let Some(admin) = &findings.admin {
-        let condition = if admin.conditional { ", but only under conditions" } else { "" };
+        let condition = if admin.conditional {
+            ", but only under conditions"
+        } else {
+            ""
+        };
         match &admin.path {
             None => lines.push(Line {
                 text: format!("is administrator: its policies allow every action on every resource{condition}"),
@@ -74,12 +83,30 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
         let targets = if found.target_count == 1 {
             format!("`{}`", found.example.target)
         } else {
-            format!("{} targets ({})", found.target_count, list_names(found.targets.iter().map(String::as_str)))
+            format!(
+                "{} targets ({})",
+                found.target_count,
+                list_names(found.targets.iter().map(String::as_str))
+            )
         };
-        let condition = if found.conditional { ", only under conditions" } else { "" };
+        let condition = if found.conditional {
+            ", only under conditions"
+        } else {
+            ""
+        };
         lines.push(Line {
-            text: format!("can use {} on {targets}{condition}: {}", found.technique, lowercase_first(found.example.description)),
-            statements: distinct(found.example.grants.iter().flat_map(|grant| grant.statements.iter())),
+            text: format!(
+                "can use {} on {targets}{condition}: {}",
+                found.technique,
+                lowercase_first(found.example.description)
+            ),
+            statements: distinct(
+                found
+                    .example
+                    .grants
+                    .iter()
+                    .flat_map(|grant| grant.statements.iter()),
+            ),
         });
     }
 
@@ -94,7 +121,11 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
         let detail = if risk.covered_by_admin {
             "as administrator".to_string()
         } else if !risk.actions.is_empty() {
-            let everywhere = risk.actions.iter().filter(|action| action.reach == Reach::AllResources).count();
+            let everywhere = risk
+                .actions
+                .iter()
+                .filter(|action| action.reach == Reach::AllResources)
+                .count();
             format!(
                 "{} ({} on every resource)",
                 list_names(risk.actions.iter().map(|action| action.action)),
@@ -118,7 +149,10 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
 fn path_line(path: &EscalationPath, condition: &str) -> Line {
     let steps: Vec<String> = path.steps.iter().map(step_text).collect();
     Line {
-        text: format!("can make itself administrator {}{condition}", steps.join(", then ")),
+        text: format!(
+            "can make itself administrator {}{condition}",
+            steps.join(", then ")
+        ),
         statements: distinct(
             path.steps
                 .iter()
@@ -129,7 +163,11 @@ fn path_line(path: &EscalationPath, condition: &str) -> Line {
 }
 
 fn step_text(step: &EscalationStep) -> String {
-    let actions: Vec<&str> = step.grants.iter().map(|grant| grant.action.as_str()).collect();
+    let actions: Vec<&str> = step
+        .grants
+        .iter()
+        .map(|grant| grant.action.as_str())
+        .collect();
     format!("through {} on `{}`", actions.join(" and "), step.target)
 }
 
@@ -144,7 +182,10 @@ fn verb(level: AccessLevel) -> &'static str {
 }
 
 fn scope_text(actions: &[ActionAccess]) -> String {
-    if actions.iter().all(|access| access.resources == ResourceScope::All) {
+    if actions
+        .iter()
+        .all(|access| access.resources == ResourceScope::All)
+    {
         return "every resource".to_string();
     }
     let mut patterns: Vec<&str> = Vec::new();
@@ -183,7 +224,12 @@ fn conditions_text(actions: &[ActionAccess]) -> String {
 
 fn list_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<&str> = names.collect();
-    let mut text = names.iter().take(LISTED_NAMES).copied().collect::<Vec<_>>().join(", ");
+    let mut text = names
+        .iter()
+        .take(LISTED_NAMES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > LISTED_NAMES {
         text.push_str(&format!(" and {} more", names.len() - LISTED_NAMES));
     }
@@ -203,7 +249,7 @@ fn lowercase_first(text: &str) -> String {
     }
 }
 
-/// The statements, each once, in first-seen order.
+/// Collects the statements, each once, in first-seen order.
 fn distinct<'a>(statements: impl Iterator<Item = &'a StatementRef>) -> Vec<StatementRef> {
     let mut found: Vec<StatementRef> = Vec::new();
     for statement in statements {
@@ -226,9 +272,12 @@ mod tests {
     #[test]
     fn access_lines_name_scope_and_counts() {
         let account = account(
-            vec![user("reader", vec![json!({"Statement": [
+            vec![user(
+                "reader",
+                vec![json!({"Statement": [
                 {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
-                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::uploads/*"}]})])],
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::uploads/*"}]})],
+            )],
             vec![],
             vec![],
             vec![],
@@ -241,9 +290,22 @@ mod tests {
         );
         let lines = describe_access(&access, catalog());
         let texts: Vec<&str> = lines.iter().map(|line| line.text.as_str()).collect();
-        assert!(texts.iter().any(|text| text.starts_with("can read every resource of Amazon S3 (")), "{texts:?}");
-        let write = texts.iter().find(|text| text.starts_with("can change ")).unwrap();
-        assert!(write.starts_with("can change resources matching `arn:aws:s3:::uploads/*` of Amazon S3 (1 of "), "{write}");
+        assert!(
+            texts
+                .iter()
+                .any(|text| text.starts_with("can read every resource of Amazon S3 (")),
+            "{texts:?}"
+        );
+        let write = texts
+            .iter()
+            .find(|text| text.starts_with("can change "))
+            .unwrap();
+        assert!(
+            write.starts_with(
+                "can change resources matching `arn:aws:s3:::uploads/*` of Amazon S3 (1 of "
+            ),
+            "{write}"
+        );
         assert!(write.ends_with(" Write actions: s3:PutObject)"), "{write}");
         assert_eq!(lines[0].statements.len(), 1);
     }
@@ -251,18 +313,26 @@ mod tests {
     #[test]
     fn finding_lines_explain_admin_paths() {
         let account = account(
-            vec![user("climber", vec![allow(json!("iam:CreatePolicyVersion"), json!("*"))])],
+            vec![user(
+                "climber",
+                vec![allow(json!("iam:CreatePolicyVersion"), json!("*"))],
+            )],
             vec![],
             vec![],
             vec![],
         );
         let mut details = account;
-        details.users[0].managed_policy_arns.push(policy_arn("team"));
+        details.users[0]
+            .managed_policy_arns
+            .push(policy_arn("team"));
         let team = crate::account::ManagedPolicy {
             arn: policy_arn("team"),
             name: "team".into(),
             default_version_id: Some("v1".into()),
-            document: std::sync::Arc::new(crate::parse::parse_policy(&allow(json!("s3:ListAllMyBuckets"), json!("*"))).unwrap()),
+            document: std::sync::Arc::new(
+                crate::parse::parse_policy(&allow(json!("s3:ListAllMyBuckets"), json!("*")))
+                    .unwrap(),
+            ),
             other_versions: Vec::new(),
         };
         let account = crate::account::Account::new(None, details.users, vec![], vec![], vec![team]);
@@ -270,18 +340,40 @@ mod tests {
         let lines = describe_findings(&analysis.principals[0]);
         assert_eq!(
             lines[0].text,
-            format!("can make itself administrator through iam:CreatePolicyVersion on `{}`", policy_arn("team"))
+            format!(
+                "can make itself administrator through iam:CreatePolicyVersion on `{}`",
+                policy_arn("team")
+            )
         );
-        assert_eq!(lines[0].statements[0].to_string(), "statement 1 of inline policy `inline0`");
-        assert!(lines[1].text.starts_with("can use create-policy-version on `"), "{}", lines[1].text);
+        assert_eq!(
+            lines[0].statements[0].to_string(),
+            "statement 1 of inline policy `inline0`"
+        );
+        assert!(
+            lines[1]
+                .text
+                .starts_with("can use create-policy-version on `"),
+            "{}",
+            lines[1].text
+        );
     }
 
     #[test]
     fn direct_admin_line() {
-        let account = account(vec![user("root-like", vec![allow(json!("*"), json!("*"))])], vec![], vec![], vec![]);
+        let account = account(
+            vec![user("root-like", vec![allow(json!("*"), json!("*"))])],
+            vec![],
+            vec![],
+            vec![],
+        );
         let analysis = analyze_account(&account, &AnalysisOptions::default());
         let lines = describe_findings(&analysis.principals[0]);
-        assert_eq!(lines[0].text, "is administrator: its policies allow every action on every resource");
-        assert!(lines.iter().any(|line| line.text == "can read stored data or secrets: as administrator"));
+        assert_eq!(
+            lines[0].text,
+            "is administrator: its policies allow every action on every resource"
+        );
+        assert!(lines
+            .iter()
+            .any(|line| line.text == "can read stored data or secrets: as administrator"));
     }
 }

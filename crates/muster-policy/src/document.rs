@@ -88,13 +88,13 @@ pub struct PrincipalEntry {
 }
 
 impl PrincipalEntry {
-    /// Whether the entry is everyone (`"*"` as AWS principal).
+    /// Checks whether the entry is everyone (`"*"` as AWS principal).
     pub fn is_public(&self) -> bool {
         self.kind == PrincipalKind::Aws && self.value == "*"
     }
 
-    /// The account an AWS entry names: a bare account id, `arn:aws:iam::ID:root`, or the
-    /// account of a user or role ARN.
+    /// Returns the account an AWS entry names: a bare account id, `arn:aws:iam::ID:root`,
+    /// or the account of a user or role ARN.
     pub fn account(&self) -> Option<&str> {
         if self.kind != PrincipalKind::Aws {
             return None;
@@ -103,18 +103,23 @@ impl PrincipalEntry {
             return Some(&self.value);
         }
         let mut parts = self.value.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some(_service), Some(_region), Some(account)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("arn"), Some(_partition), Some(_service), Some(_region), Some(account)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return None;
         };
         Some(account)
     }
 
-    /// Whether the entry names a whole account (`ID` or `arn:...:iam::ID:root`).
+    /// Checks whether the entry names a whole account (`ID` or `arn:...:iam::ID:root`).
     pub fn is_account_root(&self) -> bool {
         self.kind == PrincipalKind::Aws
-            && (self.value.bytes().all(|byte| byte.is_ascii_digit()) || self.value.ends_with(":root"))
+            && (self.value.bytes().all(|byte| byte.is_ascii_digit())
+                || self.value.ends_with(":root"))
     }
 }
 
@@ -129,7 +134,9 @@ pub enum PrincipalElement {
 impl PrincipalElement {
     pub fn entries(&self) -> &[PrincipalEntry] {
         match self {
-            PrincipalElement::Principal(entries) | PrincipalElement::NotPrincipal(entries) => entries,
+            PrincipalElement::Principal(entries) | PrincipalElement::NotPrincipal(entries) => {
+                entries
+            }
         }
     }
 }
@@ -180,43 +187,60 @@ impl Statement {
         }
     }
 
-    /// Whether the statement covers `action` (matched case-insensitively).
+    /// Checks whether the statement covers `action` (matched case-insensitively).
     pub fn matches_action(&self, action: &str) -> bool {
         match &self.action {
-            ActionElement::Action(patterns) => patterns.iter().any(|pattern| pattern.matches(action)),
-            ActionElement::NotAction(patterns) => !patterns.iter().any(|pattern| pattern.matches(action)),
+            ActionElement::Action(patterns) => {
+                patterns.iter().any(|pattern| pattern.matches(action))
+            }
+            ActionElement::NotAction(patterns) => {
+                !patterns.iter().any(|pattern| pattern.matches(action))
+            }
         }
     }
 
-    /// Whether the statement covers `resource`; unknown when a policy variable in the
-    /// element cannot be resolved from `context`. A statement without a resource element
-    /// covers nothing here.
+    /// Checks whether the statement covers `resource`. The result is unknown when a policy
+    /// variable in the element cannot be resolved from `context`. A statement without a
+    /// resource element covers nothing here.
     pub fn matches_resource(&self, resource: &str, context: &RequestContext) -> Truth {
         match &self.resource {
             None => Truth::False,
-            Some(ResourceElement::Resource(patterns)) => {
-                Truth::any(patterns.iter().map(|pattern| pattern.matches_in(resource, context)))
-            }
-            Some(ResourceElement::NotResource(patterns)) => {
-                Truth::any(patterns.iter().map(|pattern| pattern.matches_in(resource, context))).negate()
-            }
+            Some(ResourceElement::Resource(patterns)) => Truth::any(
+                patterns
+                    .iter()
+                    .map(|pattern| pattern.matches_in(resource, context)),
+            ),
+            Some(ResourceElement::NotResource(patterns)) => Truth::any(
+                patterns
+                    .iter()
+                    .map(|pattern| pattern.matches_in(resource, context)),
+            )
+            .negate(),
         }
     }
 
     /// Evaluates the `Condition` block: true when every condition holds.
     pub fn conditions_hold(&self, context: &RequestContext) -> Truth {
-        Truth::all(self.conditions.iter().map(|condition| condition.evaluate(context)))
+        Truth::all(
+            self.conditions
+                .iter()
+                .map(|condition| condition.evaluate(context)),
+        )
     }
 
-    /// The conditions that `context` cannot decide, for showing with a conditional result.
-    pub fn undecided_conditions<'a>(&'a self, context: &'a RequestContext) -> impl Iterator<Item = &'a Condition> + 'a {
+    /// Lists the conditions that `context` cannot decide, for showing with a conditional
+    /// result.
+    pub fn undecided_conditions<'a>(
+        &'a self,
+        context: &'a RequestContext,
+    ) -> impl Iterator<Item = &'a Condition> + 'a {
         self.conditions
             .iter()
             .filter(move |condition| condition.evaluate(context) == Truth::Unknown)
     }
 
-    /// Whether the resource element is `*` (or `NotResource` excludes something, which
-    /// leaves every other resource): the statement is not limited to named resources.
+    /// Checks whether the resource element contains `*`, so the statement is not limited to
+    /// named resources. A `NotResource` element does not count.
     pub fn applies_to_all_resources(&self) -> bool {
         match &self.resource {
             Some(ResourceElement::Resource(patterns)) => patterns.iter().any(Pattern::is_any),
@@ -225,15 +249,17 @@ impl Statement {
         }
     }
 
-    /// The catalog actions the action element covers, computed once per statement.
+    /// Expands the action element against the catalog, once per statement.
     pub fn catalog_actions(&self, catalog: &Catalog) -> &ActionSet {
-        self.catalog_actions.get_or_init(|| catalog.expand(&self.action))
+        self.catalog_actions
+            .get_or_init(|| catalog.expand(&self.action))
     }
 
-    /// The resource patterns, for display.
+    /// Returns the patterns of the resource element, for display.
     pub fn resource_patterns(&self) -> &[Pattern] {
         match &self.resource {
-            Some(ResourceElement::Resource(patterns)) | Some(ResourceElement::NotResource(patterns)) => patterns,
+            Some(ResourceElement::Resource(patterns))
+            | Some(ResourceElement::NotResource(patterns)) => patterns,
             None => &[],
         }
     }
@@ -259,7 +285,9 @@ impl Policy {
                 ActionElement::Action(patterns) | ActionElement::NotAction(patterns) => patterns,
             };
             for pattern in patterns {
-                if !catalog.knows_pattern(pattern) && !unknown.iter().any(|text| text == pattern.as_str()) {
+                if !catalog.knows_pattern(pattern)
+                    && !unknown.iter().any(|text| text == pattern.as_str())
+                {
                     unknown.push(pattern.as_str().to_string());
                 }
             }
@@ -267,8 +295,8 @@ impl Policy {
         unknown
     }
 
-    /// Whether any statement allows everyone (`"Principal": "*"` or `{"AWS": "*"}`), the
-    /// mark of a public resource policy. Conditions may still narrow such a statement.
+    /// Checks whether any statement allows everyone (`"Principal": "*"` or `{"AWS": "*"}`),
+    /// the mark of a public resource policy. Conditions may still narrow such a statement.
     pub fn is_public(&self) -> bool {
         self.statements.iter().any(|statement| {
             statement.effect == Effect::Allow

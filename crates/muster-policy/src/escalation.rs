@@ -27,7 +27,7 @@ use techniques::{Gain, StepResource, TargetKind, Technique, TECHNIQUES};
 /// How many targets of one technique a finding lists by name.
 pub const LISTED_TARGETS: usize = 10;
 
-/// What a technique acts on, in one account.
+/// The user, role, group or policy a technique acts on, in one account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Target {
     Principal(PrincipalId),
@@ -83,7 +83,7 @@ pub struct TechniqueUse {
     pub example: EscalationStep,
 }
 
-/// How a principal reaches administrator access.
+/// The first step of a principal's route to administrator access.
 #[derive(Debug, Clone, Copy)]
 enum Reach {
     /// Its own policies allow everything (perhaps only under conditions).
@@ -150,7 +150,11 @@ pub fn find_escalations(model: &AccountModel<'_>) -> Escalations {
         let found: Vec<(usize, Reach)> = (0..count)
             .into_par_iter()
             .filter(|index| reach[*index].is_none())
-            .filter_map(|index| search.reach_admin(index, &reach).map(|found| (index, found)))
+            .filter_map(|index| {
+                search
+                    .reach_admin(index, &reach)
+                    .map(|found| (index, found))
+            })
             .collect();
         if found.is_empty() {
             break;
@@ -168,30 +172,47 @@ pub fn find_escalations(model: &AccountModel<'_>) -> Escalations {
 }
 
 impl Escalations {
-    /// Whether the principal is administrator or can become one, and whether only under
-    /// conditions. `None` when it cannot.
+    /// Tells whether the principal is administrator or can become one: `Some(conditional)`
+    /// if so, `None` when it cannot.
     pub fn admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> Option<bool> {
         self.reach[model.index_of(principal)].map(|reach| reach.conditional())
     }
 
-    /// Whether the principal's own policies make it administrator (no escalation needed).
+    /// Checks whether the principal's own policies make it administrator, with no
+    /// escalation needed.
     pub fn is_direct_admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> bool {
-        matches!(self.reach[model.index_of(principal)], Some(Reach::Direct { .. }))
+        matches!(
+            self.reach[model.index_of(principal)],
+            Some(Reach::Direct { .. })
+        )
     }
 
-    /// The chain of steps from the principal to administrator access; `None` when it is
-    /// administrator through its own policies or cannot become one.
-    pub fn path_to_admin(&self, model: &AccountModel<'_>, principal: PrincipalId) -> Option<EscalationPath> {
+    /// Builds the chain of steps from the principal to administrator access. Returns `None`
+    /// when it is administrator through its own policies or cannot become one.
+    pub fn path_to_admin(
+        &self,
+        model: &AccountModel<'_>,
+        principal: PrincipalId,
+    ) -> Option<EscalationPath> {
         let mut steps = Vec::new();
         let mut index = model.index_of(principal);
-        // A path visits each principal at most once.
+        // Each principal's next step points to one reached in an earlier round, so the
+        // chain has no cycle. The bound only guards against a bug in that invariant.
         for _ in 0..model.principals.len() {
             match self.reach[index]? {
                 Reach::Direct { .. } => break,
                 Reach::Via {
-                    technique, target, next, ..
+                    technique,
+                    target,
+                    next,
+                    ..
                 } => {
-                    steps.push(explain(model, &model.principals[index], &TECHNIQUES[technique], target));
+                    steps.push(explain(
+                        model,
+                        &model.principals[index],
+                        &TECHNIQUES[technique],
+                        target,
+                    ));
                     match next {
                         Some(next) => index = next,
                         None => break,
@@ -202,7 +223,8 @@ impl Escalations {
         if steps.is_empty() {
             return None;
         }
-        let conditional = self.reach[model.index_of(principal)].is_some_and(|reach| reach.conditional());
+        let conditional =
+            self.reach[model.index_of(principal)].is_some_and(|reach| reach.conditional());
         Some(EscalationPath { steps, conditional })
     }
 }
@@ -239,7 +261,12 @@ impl<'m, 'a> Search<'m, 'a> {
         let policies_with_admin_version = account
             .managed_policies
             .iter()
-            .map(|policy| policy.other_versions.iter().any(|(_, document)| allows_everything(document)))
+            .map(|policy| {
+                policy
+                    .other_versions
+                    .iter()
+                    .any(|(_, document)| allows_everything(document))
+            })
             .collect();
 
         Search {
@@ -252,7 +279,8 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
-    /// Finds how principal `index` reaches administrator, given what `reach` knows.
+    /// Finds how principal `index` reaches administrator, given the principals `reach`
+    /// already marks.
     fn reach_admin(&self, index: usize, reach: &[Option<Reach>]) -> Option<Reach> {
         let state = &self.model.principals[index];
         for (technique_index, technique) in TECHNIQUES.iter().enumerate() {
@@ -285,7 +313,9 @@ impl<'m, 'a> Search<'m, 'a> {
                 let Some(verdict) = self.try_technique(state, technique_index, target) else {
                     continue;
                 };
-                let next_conditional = next.and_then(|next| reach[next]).is_some_and(|reach| reach.conditional());
+                let next_conditional = next
+                    .and_then(|next| reach[next])
+                    .is_some_and(|reach| reach.conditional());
                 return Some(Reach::Via {
                     technique: technique_index,
                     target,
@@ -342,7 +372,10 @@ impl<'m, 'a> Search<'m, 'a> {
                 technique: technique.id,
                 gain: technique.gain,
                 example: explain(self.model, state, technique, *first),
-                targets: targets.iter().map(|target| target_arn(self.model.account, *target).to_string()).collect(),
+                targets: targets
+                    .iter()
+                    .map(|target| target_arn(self.model.account, *target).to_string())
+                    .collect(),
                 target_count,
                 conditional: all_conditional,
             });
@@ -350,10 +383,10 @@ impl<'m, 'a> Search<'m, 'a> {
         uses
     }
 
-    /// The verdict the technique gets on every candidate target, when no step depends on
-    /// the target: each action is allowed on every resource (perhaps under conditions of
-    /// the principal) and no deny statement names it. `None` when targets must be checked
-    /// one by one.
+    /// Computes the verdict the technique gets on every candidate target when no step
+    /// depends on the target, because each action is allowed on every resource (perhaps
+    /// under conditions of the principal) and no deny statement names it. Returns `None`
+    /// when targets must be checked one by one.
     fn uniform_verdict(&self, state: &PrincipalState, technique_index: usize) -> Option<Verdict> {
         let technique = &TECHNIQUES[technique_index];
         if technique.assume_target {
@@ -366,7 +399,8 @@ impl<'m, 'a> Search<'m, 'a> {
             let verdict = if bits.all_resources.contains(*action) {
                 Verdict::Allowed
             } else if step.on == StepResource::Any
-                || (bits.all_resources_possibly.contains(*action) && !bits.denied_somewhere.contains(*action))
+                || (bits.all_resources_possibly.contains(*action)
+                    && !bits.denied_somewhere.contains(*action))
             {
                 Verdict::Conditional
             } else {
@@ -377,14 +411,17 @@ impl<'m, 'a> Search<'m, 'a> {
         Some(combined)
     }
 
-    /// Cheap test: the principal holds every action of the technique on some resource.
+    /// Checks cheaply that the principal is allowed every action of the technique on some
+    /// resource.
     fn may_use(&self, state: &PrincipalState, technique_index: usize) -> bool {
         let technique = &TECHNIQUES[technique_index];
         if technique.users_only && !matches!(state.id, PrincipalId::User(_)) {
             return false;
         }
         match &self.step_actions[technique_index] {
-            Some(actions) => actions.iter().all(|action| state.bits.any.contains(*action)),
+            Some(actions) => actions
+                .iter()
+                .all(|action| state.bits.any.contains(*action)),
             None => false,
         }
     }
@@ -393,21 +430,30 @@ impl<'m, 'a> Search<'m, 'a> {
     /// statements for the technique's first targeted action can name, narrowed to roles
     /// that trust the technique's service. Targets that [`Search::skips`] rejects may be
     /// included. The full check happens in `try_technique`.
-    fn candidates<'s>(&'s self, state: &'s PrincipalState, technique_index: usize) -> Candidates<'s> {
+    fn candidates<'s>(
+        &'s self,
+        state: &'s PrincipalState,
+        technique_index: usize,
+    ) -> Candidates<'s> {
         let technique = &TECHNIQUES[technique_index];
         let account = self.model.account;
-        let targeted_action = self.step_actions[technique_index].as_ref().and_then(|actions| {
-            technique
-                .steps
-                .iter()
-                .zip(actions)
-                .find(|(step, _)| step.on == StepResource::Target)
-                .map(|(_, action)| *action)
-        });
-        let scope = targeted_action.map(|action| allowed_resources(state, action, self.model.catalog));
+        let targeted_action = self.step_actions[technique_index]
+            .as_ref()
+            .and_then(|actions| {
+                technique
+                    .steps
+                    .iter()
+                    .zip(actions)
+                    .find(|(step, _)| step.on == StepResource::Target)
+                    .map(|(_, action)| *action)
+            });
+        let scope =
+            targeted_action.map(|action| allowed_resources(state, action, self.model.catalog));
         let in_scope = |index: &'s ArnIndex| match &scope {
             None | Some(ResourceScope::Any) => Candidates::Borrowed(index.all()),
-            Some(ResourceScope::Patterns(patterns)) => Candidates::Owned(index.matching(patterns, &state.context)),
+            Some(ResourceScope::Patterns(patterns)) => {
+                Candidates::Owned(index.matching(patterns, &state.context))
+            }
         };
 
         match technique.target {
@@ -420,14 +466,17 @@ impl<'m, 'a> Search<'m, 'a> {
                     .collect(),
             ),
             TargetKind::AttachedPolicy | TargetKind::AttachedPolicyWithAdminVersion => {
-                let with_admin_version = technique.target == TargetKind::AttachedPolicyWithAdminVersion;
+                let with_admin_version =
+                    technique.target == TargetKind::AttachedPolicyWithAdminVersion;
                 Candidates::Owned(
                     account
                         .attached_policy_arns(state.id)
                         .into_iter()
                         .filter_map(|arn| account.managed_policy_index(arn))
                         .filter(|index| !account.managed_policies[*index].is_aws_managed())
-                        .filter(|index| !with_admin_version || self.policies_with_admin_version[*index])
+                        .filter(|index| {
+                            !with_admin_version || self.policies_with_admin_version[*index]
+                        })
                         .map(Target::Policy)
                         .collect(),
                 )
@@ -437,7 +486,11 @@ impl<'m, 'a> Search<'m, 'a> {
             TargetKind::Role => {
                 let roles = match technique.service {
                     Some(service) => {
-                        let trusting = self.targets.roles_trusting.get(service).map_or(&[][..], Vec::as_slice);
+                        let trusting = self
+                            .targets
+                            .roles_trusting
+                            .get(service)
+                            .map_or(&[][..], Vec::as_slice);
                         match &scope {
                             None | Some(ResourceScope::Any) => Candidates::Borrowed(trusting),
                             Some(ResourceScope::Patterns(patterns)) => Candidates::Owned(
@@ -445,7 +498,9 @@ impl<'m, 'a> Search<'m, 'a> {
                                     .iter()
                                     .filter(|target| {
                                         let arn = target_arn(account, **target);
-                                        patterns.iter().any(|pattern| pattern.matches_in(arn, &state.context) != Truth::False)
+                                        patterns.iter().any(|pattern| {
+                                            pattern.matches_in(arn, &state.context) != Truth::False
+                                        })
                                     })
                                     .copied()
                                     .collect(),
@@ -459,7 +514,11 @@ impl<'m, 'a> Search<'m, 'a> {
                 }
                 // A trust policy naming the principal needs no identity allow.
                 let arn = account.principal_arn(state.id);
-                let named = self.targets.named_in.get(arn).map_or(&[][..], Vec::as_slice);
+                let named = self
+                    .targets
+                    .named_in
+                    .get(arn)
+                    .map_or(&[][..], Vec::as_slice);
                 if named.is_empty() && self.targets.public.is_empty() {
                     return roles;
                 }
@@ -473,12 +532,14 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
-    /// Whether a candidate is not a valid target: the principal itself where the
+    /// Checks whether a candidate is not a valid target: the principal itself where the
     /// technique needs another principal, or a group the user is already in.
     fn skips(&self, state: &PrincipalState, technique: &Technique, target: Target) -> bool {
         match (technique.target, target) {
             (TargetKind::OtherUser, _) => target == Target::Principal(state.id),
-            (TargetKind::Role, _) => technique.gain != Gain::Administrator && target == Target::Principal(state.id),
+            (TargetKind::Role, _) => {
+                technique.gain != Gain::Administrator && target == Target::Principal(state.id)
+            }
             (TargetKind::Group, Target::Group(index)) => {
                 let account = self.model.account;
                 user_groups(account, state.id).contains(&account.groups[index].name)
@@ -487,7 +548,8 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
-    /// Whether the principal can assume `role`, using the trust summary when it suffices.
+    /// Decides whether the principal can assume `role`, using the trust summary when it
+    /// suffices.
     fn assume_verdict(&self, state: &PrincipalState, role: usize) -> Verdict {
         let summary = &self.targets.trust[role];
         let arn = self.model.account.principal_arn(state.id);
@@ -499,19 +561,28 @@ impl<'m, 'a> Search<'m, 'a> {
             return Verdict::NotAllowed;
         }
         match self.assume_role_action {
-            Some(action) => self.model.verdict(state, action, &self.model.account.roles[role].arn),
+            Some(action) => self
+                .model
+                .verdict(state, action, &self.model.account.roles[role].arn),
             None => Verdict::NotAllowed,
         }
     }
 
     /// Decides whether the principal can apply the technique to the target: every step
     /// allowed, the role trusting the service, and the role assumable when required.
-    fn try_technique(&self, state: &PrincipalState, technique_index: usize, target: Target) -> Option<Verdict> {
+    fn try_technique(
+        &self,
+        state: &PrincipalState,
+        technique_index: usize,
+        target: Target,
+    ) -> Option<Verdict> {
         let technique = &TECHNIQUES[technique_index];
         let actions = self.step_actions[technique_index].as_ref()?;
         let mut combined = Verdict::Allowed;
 
-        if let (Some(service), Target::Principal(PrincipalId::Role(role))) = (technique.service, target) {
+        if let (Some(service), Target::Principal(PrincipalId::Role(role))) =
+            (technique.service, target)
+        {
             if !self.targets.role_trusts(role, service) {
                 return None;
             }
@@ -519,7 +590,10 @@ impl<'m, 'a> Search<'m, 'a> {
 
         for (step, action) in technique.steps.iter().zip(actions) {
             let verdict = match step.on {
-                StepResource::Target => self.model.verdict(state, *action, target_arn(self.model.account, target)),
+                StepResource::Target => {
+                    self.model
+                        .verdict(state, *action, target_arn(self.model.account, target))
+                }
                 StepResource::Any if state.bits.all_resources.contains(*action) => Verdict::Allowed,
                 StepResource::Any => Verdict::Conditional,
             };
@@ -535,11 +609,15 @@ impl<'m, 'a> Search<'m, 'a> {
         }
         Some(combined)
     }
-
 }
 
 /// Builds the step with the statements behind each action.
-fn explain(model: &AccountModel<'_>, state: &PrincipalState, technique: &'static Technique, target: Target) -> EscalationStep {
+fn explain(
+    model: &AccountModel<'_>,
+    state: &PrincipalState,
+    technique: &'static Technique,
+    target: Target,
+) -> EscalationStep {
     let catalog = model.catalog;
     let target_arn = target_arn(model.account, target).to_string();
     let mut grants = Vec::new();
@@ -560,9 +638,10 @@ fn explain(model: &AccountModel<'_>, state: &PrincipalState, technique: &'static
                 let decision = evaluate(&state.policies, &request);
                 let statements = match &decision {
                     Decision::Allowed { statements } => statements.clone(),
-                    Decision::Conditional { allowed_if, .. } => {
-                        allowed_if.iter().map(|entry| entry.statement.clone()).collect()
-                    }
+                    Decision::Conditional { allowed_if, .. } => allowed_if
+                        .iter()
+                        .map(|entry| entry.statement.clone())
+                        .collect(),
                     _ => Vec::new(),
                 };
                 (decision.verdict(), statements)
@@ -622,7 +701,7 @@ fn target_arn(account: &Account, target: Target) -> &str {
     }
 }
 
-/// The names of the groups a user belongs to; none for a role.
+/// Returns the names of the groups a user belongs to, or none for a role.
 fn user_groups(account: &Account, principal: PrincipalId) -> &[String] {
     match principal {
         PrincipalId::User(user) => &account.users[user].groups,
@@ -634,13 +713,15 @@ fn user_groups(account: &Account, principal: PrincipalId) -> &[String] {
 /// conditional.
 fn combine(left: Verdict, right: Verdict) -> Option<Verdict> {
     match (left, right) {
-        (Verdict::Denied | Verdict::NotAllowed, _) | (_, Verdict::Denied | Verdict::NotAllowed) => None,
+        (Verdict::Denied | Verdict::NotAllowed, _) | (_, Verdict::Denied | Verdict::NotAllowed) => {
+            None
+        }
         (Verdict::Conditional, _) | (_, Verdict::Conditional) => Some(Verdict::Conditional),
         _ => Some(Verdict::Allowed),
     }
 }
 
-/// The identity Allow statements whose action element covers `action`.
+/// Lists the identity Allow statements whose action element covers `action`.
 fn statements_allowing(state: &PrincipalState, action: &str) -> Vec<StatementRef> {
     let mut found = Vec::new();
     for policy in &state.policies.identity {
@@ -657,7 +738,7 @@ fn statements_allowing(state: &PrincipalState, action: &str) -> Vec<StatementRef
     found
 }
 
-/// Whether a document has an unconditional `Allow` of `*` on `*`.
+/// Checks whether a document has an unconditional `Allow` of `*` on `*`.
 fn allows_everything(document: &Policy) -> bool {
     document.statements.iter().any(|statement| {
         statement.effect == Effect::Allow

@@ -47,7 +47,10 @@ impl PartialEq for StatementRef {
 
 impl fmt::Display for StatementRef {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.statement().and_then(|statement| statement.sid.as_deref()) {
+        match self
+            .statement()
+            .and_then(|statement| statement.sid.as_deref())
+        {
             Some(sid) => write!(formatter, "statement `{sid}` of {}", self.source),
             None => write!(formatter, "statement {} of {}", self.index + 1, self.source),
         }
@@ -60,7 +63,12 @@ impl serde::Serialize for StatementRef {
         let mut state = serializer.serialize_struct("StatementRef", 4)?;
         state.serialize_field("source", &self.source)?;
         state.serialize_field("index", &self.index)?;
-        state.serialize_field("sid", &self.statement().and_then(|statement| statement.sid.as_deref()))?;
+        state.serialize_field(
+            "sid",
+            &self
+                .statement()
+                .and_then(|statement| statement.sid.as_deref()),
+        )?;
         state.serialize_field("statement", &self.statement())?;
         state.end()
     }
@@ -76,7 +84,7 @@ pub struct ConditionalStatement {
     pub unresolved_variables: Vec<String>,
 }
 
-/// Which policy layer has no statement allowing a request.
+/// A layer of policies that must allow a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
@@ -115,7 +123,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Whether the request is or may be allowed.
+    /// Checks whether the request is or may be allowed.
     pub fn may_allow(self) -> bool {
         matches!(self, Verdict::Allowed | Verdict::Conditional)
     }
@@ -132,7 +140,7 @@ impl Decision {
     }
 }
 
-/// How one statement applies to a request.
+/// A statement that may apply to a request, with its layer and truth.
 struct Applicable<'p> {
     layer: usize,
     policy: &'p SourcedPolicy,
@@ -261,13 +269,20 @@ pub fn evaluate(policies: &PrincipalPolicies, request: &Request<'_>) -> Decision
 
     if !denied.is_empty() {
         return Decision::Denied {
-            statements: denied.iter().map(|(_, policy, index)| reference(policy, *index)).collect(),
+            statements: denied
+                .iter()
+                .map(|(_, policy, index)| reference(policy, *index))
+                .collect(),
         };
     }
 
     let required = required_layers(policies);
-    if let Some(bit) = (0..64).find(|bit| required & (1 << bit) != 0 && any_allow_layers & (1 << bit) == 0) {
-        return Decision::NotAllowed { layer: layer_of(bit) };
+    if let Some(bit) =
+        (0..64).find(|bit| required & (1 << bit) != 0 && any_allow_layers & (1 << bit) == 0)
+    {
+        return Decision::NotAllowed {
+            layer: layer_of(bit),
+        };
     }
 
     if allowed_layers & required == required && maybe_denied.is_empty() {
@@ -290,15 +305,24 @@ pub fn evaluate(policies: &PrincipalPolicies, request: &Request<'_>) -> Decision
         .iter()
         .map(|(_, policy, index)| conditional(policy, *index, request))
         .collect();
-    Decision::Conditional { allowed_if, denied_if }
+    Decision::Conditional {
+        allowed_if,
+        denied_if,
+    }
 }
 
-/// The identity Allow statements that apply to the request for certain.
-pub fn allowing_statements(policies: &PrincipalPolicies, request: &Request<'_>) -> Vec<StatementRef> {
+/// Lists the identity Allow statements that apply to the request for certain.
+pub fn allowing_statements(
+    policies: &PrincipalPolicies,
+    request: &Request<'_>,
+) -> Vec<StatementRef> {
     let mut statements = Vec::new();
     for_each_applicable(policies, request, |applicable| {
         let statement = &applicable.policy.document.statements[applicable.index];
-        if applicable.layer == 0 && statement.effect == Effect::Allow && applicable.truth == Truth::True {
+        if applicable.layer == 0
+            && statement.effect == Effect::Allow
+            && applicable.truth == Truth::True
+        {
             statements.push(reference(applicable.policy, applicable.index));
         }
     });
@@ -313,14 +337,26 @@ fn reference(policy: &SourcedPolicy, index: usize) -> StatementRef {
     }
 }
 
-fn conditional(policy: &SourcedPolicy, index: usize, request: &Request<'_>) -> ConditionalStatement {
+fn conditional(
+    policy: &SourcedPolicy,
+    index: usize,
+    request: &Request<'_>,
+) -> ConditionalStatement {
     let statement = &policy.document.statements[index];
-    let conditions = statement.undecided_conditions(request.context).cloned().collect();
+    let conditions = statement
+        .undecided_conditions(request.context)
+        .cloned()
+        .collect();
     let unresolved_variables = statement
         .resource_patterns()
         .iter()
         .filter(|pattern| pattern.matches_in(request.resource, request.context) == Truth::Unknown)
-        .flat_map(|pattern| pattern.variable_keys().map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|pattern| {
+            pattern
+                .variable_keys()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect();
     ConditionalStatement {
         statement: reference(policy, index),

@@ -95,14 +95,28 @@ impl CompiledExclusions {
             variables: false,
         };
         CompiledExclusions {
-            principals: exclusions.principals.iter().map(|text| Pattern::glob(text)).collect(),
-            policies: exclusions.policies.iter().map(|text| Pattern::glob(text)).collect(),
-            actions: exclusions.actions.iter().map(|text| Pattern::new(text, action_syntax)).collect(),
+            principals: exclusions
+                .principals
+                .iter()
+                .map(|text| Pattern::glob(text))
+                .collect(),
+            policies: exclusions
+                .policies
+                .iter()
+                .map(|text| Pattern::glob(text))
+                .collect(),
+            actions: exclusions
+                .actions
+                .iter()
+                .map(|text| Pattern::new(text, action_syntax))
+                .collect(),
         }
     }
 
     fn excludes_principal(&self, name: &str, arn: &str) -> bool {
-        self.principals.iter().any(|pattern| pattern.matches(name) || pattern.matches(arn))
+        self.principals
+            .iter()
+            .any(|pattern| pattern.matches(name) || pattern.matches(arn))
     }
 
     fn excludes_policy(&self, source: &PolicySource) -> bool {
@@ -110,7 +124,9 @@ impl CompiledExclusions {
             PolicySource::Inline { name } | PolicySource::GroupInline { name, .. } => [name, name],
             PolicySource::Managed { arn }
             | PolicySource::GroupManaged { arn, .. }
-            | PolicySource::PermissionsBoundary { arn } => [arn, arn.rsplit('/').next().unwrap_or(arn)],
+            | PolicySource::PermissionsBoundary { arn } => {
+                [arn, arn.rsplit('/').next().unwrap_or(arn)]
+            }
             PolicySource::ServiceControl { name } | PolicySource::Other { name } => [name, name],
             PolicySource::Trust { .. } => return false,
         };
@@ -178,7 +194,7 @@ pub struct RiskFinding {
 pub struct AdminFinding {
     /// Only under conditions, or unless a conditional deny applies.
     pub conditional: bool,
-    /// How the principal makes itself administrator; `None` when its own policies
+    /// The escalation path to administrator, or `None` when the principal's own policies
     /// already allow everything.
     pub path: Option<EscalationPath>,
 }
@@ -220,7 +236,9 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
     let catalog = catalog();
     let exclusions = CompiledExclusions::new(&options.exclusions);
 
-    let model = AccountModel::with_policy_filter(account, catalog, |source| !exclusions.excludes_policy(source));
+    let model = AccountModel::with_policy_filter(account, catalog, |source| {
+        !exclusions.excludes_policy(source)
+    });
     let mut escalations = find_escalations(&model);
     let unknown = unknown_actions_by_policy(account, catalog);
 
@@ -234,10 +252,12 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
             !exclusions.excludes_principal(name, account.principal_arn(state.id))
         })
         .map(|(state, uses)| {
-            let admin = escalations.admin(&model, state.id).map(|conditional| AdminFinding {
-                conditional,
-                path: escalations.path_to_admin(&model, state.id),
-            });
+            let admin = escalations
+                .admin(&model, state.id)
+                .map(|conditional| AdminFinding {
+                    conditional,
+                    path: escalations.path_to_admin(&model, state.id),
+                });
             let uses: Vec<TechniqueUse> = uses
                 .into_iter()
                 .filter(|found| {
@@ -279,7 +299,11 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
     let public_roles = account
         .roles
         .iter()
-        .filter(|role| role.trust_policy.as_ref().is_some_and(|trust| trust.is_public()))
+        .filter(|role| {
+            role.trust_policy
+                .as_ref()
+                .is_some_and(|trust| trust.is_public())
+        })
         .map(|role| role.arn.clone())
         .collect();
 
@@ -359,7 +383,11 @@ fn risks_of(
         return risks;
     }
 
-    let data = listed(&mut DATA_EXFILTRATION.iter().filter_map(|name| catalog.find(name)));
+    let data = listed(
+        &mut DATA_EXFILTRATION
+            .iter()
+            .filter_map(|name| catalog.find(name)),
+    );
     risks.extend(finding(RiskCategory::DataExfiltration, data, Vec::new()));
 
     let mut permissions_management = bits.any.clone();
@@ -367,17 +395,33 @@ fn risks_of(
     let (actions, services) = broad(&permissions_management, catalog, exclusions, &listed);
     risks.extend(finding(RiskCategory::ResourceExposure, actions, services));
 
-    let credentials = listed(&mut CREDENTIALS_EXPOSURE.iter().filter_map(|name| catalog.find(name)));
-    risks.extend(finding(RiskCategory::CredentialsExposure, credentials, Vec::new()));
+    let credentials = listed(
+        &mut CREDENTIALS_EXPOSURE
+            .iter()
+            .filter_map(|name| catalog.find(name)),
+    );
+    risks.extend(finding(
+        RiskCategory::CredentialsExposure,
+        credentials,
+        Vec::new(),
+    ));
 
     let mut writes = bits.all_resources_possibly.clone();
     writes.intersect_with(catalog.level_set(AccessLevel::Write));
     let (actions, services) = broad(&writes, catalog, exclusions, &listed);
-    risks.extend(finding(RiskCategory::InfrastructureModification, actions, services));
+    risks.extend(finding(
+        RiskCategory::InfrastructureModification,
+        actions,
+        services,
+    ));
     risks
 }
 
-fn finding(category: RiskCategory, actions: Vec<RiskAction>, services: Vec<ServiceCount>) -> Option<RiskFinding> {
+fn finding(
+    category: RiskCategory,
+    actions: Vec<RiskAction>,
+    services: Vec<ServiceCount>,
+) -> Option<RiskFinding> {
     (!actions.is_empty() || !services.is_empty()).then_some(RiskFinding {
         category,
         covered_by_admin: false,
@@ -437,7 +481,12 @@ fn excluded_in(
 /// per document and keyed by the document's address.
 fn unknown_actions_by_policy(account: &Account, catalog: &Catalog) -> HashMap<usize, Vec<String>> {
     let mut documents: Vec<&Arc<crate::document::Policy>> = Vec::new();
-    documents.extend(account.managed_policies.iter().map(|policy| &policy.document));
+    documents.extend(
+        account
+            .managed_policies
+            .iter()
+            .map(|policy| &policy.document),
+    );
     for user in &account.users {
         documents.extend(user.inline_policies.iter().map(|policy| &policy.document));
     }
@@ -449,7 +498,12 @@ fn unknown_actions_by_policy(account: &Account, catalog: &Catalog) -> HashMap<us
     }
     documents
         .par_iter()
-        .map(|document| (Arc::as_ptr(document) as usize, document.unknown_actions(catalog)))
+        .map(|document| {
+            (
+                Arc::as_ptr(document) as usize,
+                document.unknown_actions(catalog),
+            )
+        })
         .filter(|(_, unknown)| !unknown.is_empty())
         .collect()
 }

@@ -85,7 +85,9 @@ impl<'a> AccountModel<'a> {
         }
         // Allowed on every resource under conditions of the principal alone, and no deny
         // names the action: the verdict is the same for every resource.
-        if state.bits.all_resources_possibly.contains(action) && !state.bits.denied_somewhere.contains(action) {
+        if state.bits.all_resources_possibly.contains(action)
+            && !state.bits.denied_somewhere.contains(action)
+        {
             return Verdict::Conditional;
         }
         let request = Request {
@@ -96,7 +98,7 @@ impl<'a> AccountModel<'a> {
         check(&state.policies, &request)
     }
 
-    /// Whether the principal can assume role `role` (see [`crate::assume`]), without
+    /// Decides whether the principal can assume role `role` (see [`crate::assume`]), without
     /// collecting statements.
     pub fn assume_verdict(&self, state: &PrincipalState, role: usize) -> Verdict {
         if state.id == PrincipalId::Role(role) {
@@ -111,7 +113,9 @@ impl<'a> AccountModel<'a> {
             context: &state.context,
         };
         let identity = match check(&state.policies, &request) {
-            Verdict::NotAllowed if trust.grant == TrustGrant::Named => named_trust_fallback(state, &request),
+            Verdict::NotAllowed if trust.grant == TrustGrant::Named => {
+                named_trust_fallback(state, &request)
+            }
             verdict => verdict,
         };
         match (identity, trust.truth) {
@@ -122,7 +126,8 @@ impl<'a> AccountModel<'a> {
     }
 }
 
-/// A trust policy naming the principal needs no identity allow, but SCPs still apply.
+/// Decides a request whose trust policy names the principal: no identity allow is
+/// needed, but SCPs still apply.
 fn named_trust_fallback(state: &PrincipalState, request: &Request<'_>) -> Verdict {
     match crate::evaluate::evaluate(&state.policies, request) {
         crate::evaluate::Decision::NotAllowed {

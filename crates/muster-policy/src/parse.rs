@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::condition::{Condition, Operator, ValueError};
 use crate::document::{
-    ActionElement, Effect, Policy, PolicyVersion, PrincipalElement, PrincipalEntry, PrincipalKind, ResourceElement,
-    Statement,
+    ActionElement, Effect, Policy, PolicyVersion, PrincipalElement, PrincipalEntry, PrincipalKind,
+    ResourceElement, Statement,
 };
 use crate::pattern::{Pattern, PatternSyntax};
 
@@ -23,13 +23,16 @@ pub struct PolicyError {
     pub problem: Problem,
 }
 
-/// What is wrong with a policy element.
+/// The problem found in a policy element.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     #[error("{0}")]
     Document(#[from] muster_domain::policy_document::PolicyDocumentError),
     #[error("expected {expected}, found {found}")]
-    WrongType { expected: &'static str, found: &'static str },
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("`{0}` is missing")]
     Missing(&'static str),
     #[error("unknown element `{0}`")]
@@ -44,7 +47,9 @@ pub enum Problem {
     Effect(String),
     #[error("action `{0}` is not `*` or `service:action`")]
     Action(String),
-    #[error("unknown principal type `{0}` (expected `AWS`, `Service`, `Federated` or `CanonicalUser`)")]
+    #[error(
+        "unknown principal type `{0}` (expected `AWS`, `Service`, `Federated` or `CanonicalUser`)"
+    )]
     PrincipalKind(String),
     #[error("unknown condition operator `{0}`")]
     Operator(String),
@@ -55,9 +60,11 @@ pub enum Problem {
 /// Parses a policy document given as text: JSON, or JSON percent-encoded as IAM returns it
 /// (a `+` stays a `+`).
 pub fn parse_policy_text(text: &str) -> Result<Policy, PolicyError> {
-    let value = muster_domain::policy_document::decode_policy_document(text).map_err(|error| PolicyError {
-        path: String::new(),
-        problem: Problem::Document(error),
+    let value = muster_domain::policy_document::decode_policy_document(text).map_err(|error| {
+        PolicyError {
+            path: String::new(),
+            problem: Problem::Document(error),
+        }
     })?;
     parse_policy(&value)
 }
@@ -78,7 +85,11 @@ pub fn parse_policy(document: &Value) -> Result<Policy, PolicyError> {
         Some(value) => match as_str(value, &root.key("Version"))? {
             "2012-10-17" => PolicyVersion::V2012_10_17,
             "2008-10-17" => PolicyVersion::V2008_10_17,
-            other => return Err(root.key("Version").error(Problem::Version(other.to_string()))),
+            other => {
+                return Err(root
+                    .key("Version")
+                    .error(Problem::Version(other.to_string())))
+            }
         },
     };
     let id = object
@@ -110,12 +121,23 @@ pub fn parse_policy(document: &Value) -> Result<Policy, PolicyError> {
     })
 }
 
-fn parse_statement(value: &Value, path: &Path, version: PolicyVersion) -> Result<Statement, PolicyError> {
+fn parse_statement(
+    value: &Value,
+    path: &Path,
+    version: PolicyVersion,
+) -> Result<Statement, PolicyError> {
     let object = as_object(value, path)?;
     for key in object.keys() {
         let known = matches!(
             key.as_str(),
-            "Sid" | "Effect" | "Principal" | "NotPrincipal" | "Action" | "NotAction" | "Resource" | "NotResource"
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
                 | "Condition"
         );
         if !known {
@@ -141,7 +163,9 @@ fn parse_statement(value: &Value, path: &Path, version: PolicyVersion) -> Result
         (Some(_), Some(_)) => return Err(path.error(Problem::Conflict("Action", "NotAction"))),
         (None, None) => return Err(path.error(Problem::Missing("Action"))),
         (Some(value), None) => ActionElement::Action(parse_actions(value, &path.key("Action"))?),
-        (None, Some(value)) => ActionElement::NotAction(parse_actions(value, &path.key("NotAction"))?),
+        (None, Some(value)) => {
+            ActionElement::NotAction(parse_actions(value, &path.key("NotAction"))?)
+        }
     };
 
     let resource_syntax = PatternSyntax {
@@ -165,9 +189,14 @@ fn parse_statement(value: &Value, path: &Path, version: PolicyVersion) -> Result
     };
 
     let principal = match (object.get("Principal"), object.get("NotPrincipal")) {
-        (Some(_), Some(_)) => return Err(path.error(Problem::Conflict("Principal", "NotPrincipal"))),
+        (Some(_), Some(_)) => {
+            return Err(path.error(Problem::Conflict("Principal", "NotPrincipal")))
+        }
         (None, None) => None,
-        (Some(value), None) => Some(PrincipalElement::Principal(parse_principals(value, &path.key("Principal"))?)),
+        (Some(value), None) => Some(PrincipalElement::Principal(parse_principals(
+            value,
+            &path.key("Principal"),
+        )?)),
         (None, Some(value)) => Some(PrincipalElement::NotPrincipal(parse_principals(
             value,
             &path.key("NotPrincipal"),
@@ -179,7 +208,9 @@ fn parse_statement(value: &Value, path: &Path, version: PolicyVersion) -> Result
         Some(value) => parse_conditions(value, &path.key("Condition"), version)?,
     };
 
-    Ok(Statement::new(sid, effect, action, resource, principal, conditions))
+    Ok(Statement::new(
+        sid, effect, action, resource, principal, conditions,
+    ))
 }
 
 fn parse_actions(value: &Value, path: &Path) -> Result<Vec<Pattern>, PolicyError> {
@@ -203,7 +234,11 @@ fn parse_actions(value: &Value, path: &Path) -> Result<Vec<Pattern>, PolicyError
     Ok(patterns)
 }
 
-fn parse_patterns(value: &Value, path: &Path, syntax: PatternSyntax) -> Result<Vec<Pattern>, PolicyError> {
+fn parse_patterns(
+    value: &Value,
+    path: &Path,
+    syntax: PatternSyntax,
+) -> Result<Vec<Pattern>, PolicyError> {
     Ok(string_or_list(value, path)?
         .into_iter()
         .map(|(text, _)| Pattern::new(text, syntax))
@@ -249,13 +284,17 @@ fn parse_principals(value: &Value, path: &Path) -> Result<Vec<PrincipalEntry>, P
     Ok(entries)
 }
 
-fn parse_conditions(value: &Value, path: &Path, version: PolicyVersion) -> Result<Vec<Condition>, PolicyError> {
+fn parse_conditions(
+    value: &Value,
+    path: &Path,
+    version: PolicyVersion,
+) -> Result<Vec<Condition>, PolicyError> {
     let block = as_object(value, path)?;
     let mut conditions = Vec::new();
     for (operator_name, keys) in block {
         let operator_path = path.key(operator_name);
-        let operator =
-            Operator::parse(operator_name).ok_or_else(|| operator_path.error(Problem::Operator(operator_name.clone())))?;
+        let operator = Operator::parse(operator_name)
+            .ok_or_else(|| operator_path.error(Problem::Operator(operator_name.clone())))?;
         for (key, values) in as_object(keys, &operator_path)? {
             let key_path = operator_path.key(key);
             let values = condition_values(values, &key_path)?;
@@ -387,8 +426,14 @@ mod tests {
         .unwrap();
         assert_eq!(list.version, PolicyVersion::Missing);
         assert_eq!(list.statements.len(), 2);
-        assert!(matches!(list.statements[1].action, ActionElement::NotAction(_)));
-        assert!(matches!(list.statements[1].resource, Some(ResourceElement::NotResource(_))));
+        assert!(matches!(
+            list.statements[1].action,
+            ActionElement::NotAction(_)
+        ));
+        assert!(matches!(
+            list.statements[1].resource,
+            Some(ResourceElement::NotResource(_))
+        ));
     }
 
     #[test]
@@ -415,26 +460,43 @@ mod tests {
         assert!(policy.is_public());
         let entries = policy.statements[1].principal.as_ref().unwrap().entries();
         assert_eq!(entries.len(), 5);
-        assert_eq!(entries.iter().filter(|entry| entry.kind == PrincipalKind::Aws).count(), 2);
-        assert!(matches!(policy.statements[2].principal, Some(PrincipalElement::NotPrincipal(_))));
-        let error = error_of(json!({"Statement": [{"Effect": "Allow", "Principal": {"Group": "x"}, "Action": "*"}]}));
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|entry| entry.kind == PrincipalKind::Aws)
+                .count(),
+            2
+        );
+        assert!(matches!(
+            policy.statements[2].principal,
+            Some(PrincipalElement::NotPrincipal(_))
+        ));
+        let error = error_of(
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"Group": "x"}, "Action": "*"}]}),
+        );
         assert_eq!(error.path, "Statement[0].Principal");
-        let error = error_of(json!({"Statement": [{"Effect": "Allow", "Principal": "someone", "Action": "*"}]}));
+        let error = error_of(
+            json!({"Statement": [{"Effect": "Allow", "Principal": "someone", "Action": "*"}]}),
+        );
         assert_eq!(error.path, "Statement[0].Principal");
     }
 
     #[test]
     fn conditions_with_scalars_and_lists() {
-        let policy = parse_policy(&json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        let policy = parse_policy(
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Action": "ec2:*", "Resource": "*", "Condition": {
                 "NumericLessThan": {"aws:MultiFactorAuthAge": 3600},
                 "Bool": {"aws:SecureTransport": true},
                 "ForAnyValue:StringLike": {"aws:TagKeys": ["team*", "cost"]},
-                "IpAddressIfExists": {"aws:SourceIp": ["203.0.113.0/24"]}}}]}))
+                "IpAddressIfExists": {"aws:SourceIp": ["203.0.113.0/24"]}}}]}),
+        )
         .unwrap();
         let conditions = &policy.statements[0].conditions;
         assert_eq!(conditions.len(), 4);
-        assert!(conditions.iter().any(|c| c.operator.base == BaseOperator::Bool && c.values == ["true"]));
+        assert!(conditions
+            .iter()
+            .any(|c| c.operator.base == BaseOperator::Bool && c.values == ["true"]));
         assert!(conditions.iter().any(|c| c.values == ["3600"]));
     }
 
@@ -472,7 +534,9 @@ mod tests {
 
     #[test]
     fn error_display_names_path() {
-        let error = error_of(json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}]}));
+        let error = error_of(
+            json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}]}),
+        );
         assert_eq!(
             error.to_string(),
             "invalid policy at `Statement[0].Condition.Bool.aws:SecureTransport`: `yes` is not `true` or `false`"
@@ -484,7 +548,10 @@ mod tests {
         let text = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C\
                     %22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Ab%2Fc++%2F%2A%22%7D%7D";
         let policy = parse_policy_text(text).unwrap();
-        assert_eq!(policy.statements[0].resource_patterns()[0].as_str(), "arn:aws:s3:::b/c++/*");
+        assert_eq!(
+            policy.statements[0].resource_patterns()[0].as_str(),
+            "arn:aws:s3:::b/c++/*"
+        );
         let error = parse_policy_text("%7Bnot json").unwrap_err();
         assert_eq!(error.path, "");
     }

@@ -2,15 +2,15 @@
 //!
 //! `*` matches any run of characters, including `/` and `:`, and `?` matches exactly one
 //! character. A pattern may contain policy variables (`${aws:username}`), which are looked
-//! up in the request context at match time; `${*}`, `${?}` and `${$}` stand for the literal
-//! characters. Patterns are compiled once when a policy is parsed, so matching a pattern
+//! up in the request context at match time. `${*}`, `${?}` and `${$}` stand for the
+//! literal characters. Patterns are compiled once when a policy is parsed, so matching a pattern
 //! without variables allocates nothing.
 
 use std::fmt;
 
 use crate::context::{Lookup, RequestContext, Truth};
 
-/// How a pattern text is read.
+/// The syntax a pattern text is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PatternSyntax {
     /// `*` and `?` are wildcards (they are literal in `StringEquals` values).
@@ -36,7 +36,10 @@ enum Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Tokens(Vec<Token>),
-    Variable { key: String, default: Option<String> },
+    Variable {
+        key: String,
+        default: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,22 +105,22 @@ impl Pattern {
         )
     }
 
-    /// The pattern as written in the policy.
+    /// Returns the pattern as written in the policy.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
-    /// Whether the pattern is exactly `*`.
+    /// Checks whether the pattern is exactly `*`.
     pub fn is_any(&self) -> bool {
         matches!(self.compiled, Compiled::Any)
     }
 
-    /// Whether the pattern contains policy variables.
+    /// Checks whether the pattern contains policy variables.
     pub fn has_variables(&self) -> bool {
         matches!(self.compiled, Compiled::WithVariables(_))
     }
 
-    /// Whether the pattern has no wildcard and no variable.
+    /// Checks whether the pattern has no wildcard and no variable.
     pub fn is_literal(&self) -> bool {
         match &self.compiled {
             Compiled::Any | Compiled::WithVariables(_) => false,
@@ -163,10 +166,14 @@ impl Pattern {
                 }
             }
         }
-        Truth::from(glob_matches(&tokens, text.as_bytes(), self.case_insensitive))
+        Truth::from(glob_matches(
+            &tokens,
+            text.as_bytes(),
+            self.case_insensitive,
+        ))
     }
 
-    /// The keys of the policy variables in this pattern, lower-cased.
+    /// Lists the keys of the policy variables in this pattern, lower-cased.
     pub fn variable_keys(&self) -> impl Iterator<Item = &str> {
         let parts: &[Part] = match &self.compiled {
             Compiled::WithVariables(parts) => parts,
@@ -178,7 +185,7 @@ impl Pattern {
         })
     }
 
-    /// The literal text every match starts with: the pattern up to its first wildcard or
+    /// Returns the literal text every match starts with: the pattern up to its first wildcard or
     /// variable, lower-cased for case-insensitive patterns.
     pub fn literal_prefix(&self) -> String {
         let tokens: &[Token] = match &self.compiled {
@@ -199,7 +206,7 @@ impl Pattern {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    /// Whether every string this pattern matches is also matched by `other`, judged on the
+    /// Checks whether every string this pattern matches is also matched by `other`, judged on the
     /// pattern texts: true when `other` matches this pattern's text read literally, which
     /// holds for `*` and for prefix wildcards such as `arn:aws:s3:::bucket/*`.
     pub fn is_covered_by(&self, other: &Pattern) -> bool {
@@ -218,7 +225,9 @@ fn split_parts(text: &str, syntax: PatternSyntax) -> Vec<Part> {
                 if let Some(end) = after.find('}') {
                     let inner = &after[..end];
                     match inner {
-                        "*" | "?" | "$" => push_literal(&mut tokens, inner, syntax.case_insensitive),
+                        "*" | "?" | "$" => {
+                            push_literal(&mut tokens, inner, syntax.case_insensitive)
+                        }
                         _ => {
                             if !tokens.is_empty() {
                                 parts.push(Part::Tokens(std::mem::take(&mut tokens)));
@@ -240,7 +249,11 @@ fn split_parts(text: &str, syntax: PatternSyntax) -> Vec<Part> {
             '?' if syntax.wildcards => tokens.push(Token::One),
             _ => {
                 let mut buffer = [0u8; 4];
-                push_literal(&mut tokens, character.encode_utf8(&mut buffer), syntax.case_insensitive);
+                push_literal(
+                    &mut tokens,
+                    character.encode_utf8(&mut buffer),
+                    syntax.case_insensitive,
+                );
             }
         }
         rest = &rest[character.len_utf8()..];
@@ -273,7 +286,11 @@ fn parse_variable(inner: &str) -> Part {
 
 fn push_literal(tokens: &mut Vec<Token>, text: &str, case_insensitive: bool) {
     for byte in text.bytes() {
-        let byte = if case_insensitive { byte.to_ascii_lowercase() } else { byte };
+        let byte = if case_insensitive {
+            byte.to_ascii_lowercase()
+        } else {
+            byte
+        };
         tokens.push(Token::Byte(byte));
     }
 }
@@ -309,7 +326,11 @@ fn glob_matches(tokens: &[Token], text: &[u8], case_insensitive: bool) -> bool {
                 continue;
             }
             Some(Token::Byte(expected)) => {
-                let actual = if case_insensitive { byte.to_ascii_lowercase() } else { byte };
+                let actual = if case_insensitive {
+                    byte.to_ascii_lowercase()
+                } else {
+                    byte
+                };
                 if *expected == actual {
                     token_index += 1;
                     text_index += 1;
@@ -388,7 +409,10 @@ mod tests {
 
     #[test]
     fn equals_syntax_has_no_wildcards() {
-        let syntax = PatternSyntax { wildcards: false, ..GLOB };
+        let syntax = PatternSyntax {
+            wildcards: false,
+            ..GLOB
+        };
         let pattern = Pattern::new("a*", syntax);
         assert!(pattern.matches("a*"));
         assert!(!pattern.matches("ab"));
@@ -399,8 +423,14 @@ mod tests {
         let pattern = Pattern::new("arn:aws:s3:::home/${aws:username}/*", GLOB);
         let mut context = RequestContext::new();
         context.insert("aws:username", "alice");
-        assert_eq!(pattern.matches_in("arn:aws:s3:::home/alice/x", &context), Truth::True);
-        assert_eq!(pattern.matches_in("arn:aws:s3:::home/bob/x", &context), Truth::False);
+        assert_eq!(
+            pattern.matches_in("arn:aws:s3:::home/alice/x", &context),
+            Truth::True
+        );
+        assert_eq!(
+            pattern.matches_in("arn:aws:s3:::home/bob/x", &context),
+            Truth::False
+        );
         assert_eq!(
             pattern.matches_in("arn:aws:s3:::home/alice/x", &RequestContext::new()),
             Truth::Unknown
@@ -422,23 +452,38 @@ mod tests {
     #[test]
     fn variable_default_applies_when_absent() {
         let pattern = Pattern::new("team/${aws:PrincipalTag/team, 'none'}", GLOB);
-        assert_eq!(pattern.matches_in("team/none", &RequestContext::complete()), Truth::True);
+        assert_eq!(
+            pattern.matches_in("team/none", &RequestContext::complete()),
+            Truth::True
+        );
         let mut context = RequestContext::complete();
         context.insert("aws:principaltag/team", "blue");
         assert_eq!(pattern.matches_in("team/blue", &context), Truth::True);
-        assert_eq!(pattern.variable_keys().collect::<Vec<_>>(), ["aws:principaltag/team"]);
+        assert_eq!(
+            pattern.variable_keys().collect::<Vec<_>>(),
+            ["aws:principaltag/team"]
+        );
     }
 
     #[test]
     fn variables_are_literal_without_variable_syntax() {
-        let syntax = PatternSyntax { variables: false, ..GLOB };
+        let syntax = PatternSyntax {
+            variables: false,
+            ..GLOB
+        };
         assert!(Pattern::new("x/${aws:username}", syntax).matches("x/${aws:username}"));
     }
 
     #[test]
     fn literal_prefix_stops_at_wildcard_or_variable() {
-        assert_eq!(Pattern::new("arn:aws:iam::1:user/team-?/*", GLOB).literal_prefix(), "arn:aws:iam::1:user/team-");
-        assert_eq!(Pattern::new("home/${aws:username}/x", GLOB).literal_prefix(), "home/");
+        assert_eq!(
+            Pattern::new("arn:aws:iam::1:user/team-?/*", GLOB).literal_prefix(),
+            "arn:aws:iam::1:user/team-"
+        );
+        assert_eq!(
+            Pattern::new("home/${aws:username}/x", GLOB).literal_prefix(),
+            "home/"
+        );
         assert_eq!(Pattern::new("*", GLOB).literal_prefix(), "");
         assert_eq!(Pattern::new("exact", GLOB).literal_prefix(), "exact");
     }

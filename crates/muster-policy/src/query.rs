@@ -25,10 +25,15 @@ pub struct Grant {
 }
 
 /// Lists the principals that may perform `action` on `resource`. Keys in `context` are
-/// added to each principal's own context (user name, tags, ...); other keys stay unknown,
-/// so conditions on them make a grant conditional. `sts:AssumeRole` on a role of the
+/// added to each principal's own context (user name, tags and so on). Other keys stay
+/// unknown, so conditions on them make a grant conditional. `sts:AssumeRole` on a role of the
 /// account is decided with the role's trust policy (see [`crate::assume`]).
-pub fn who_can(account: &Account, action: &str, resource: &str, context: &[(String, String)]) -> Vec<Grant> {
+pub fn who_can(
+    account: &Account,
+    action: &str,
+    resource: &str,
+    context: &[(String, String)],
+) -> Vec<Grant> {
     let principals: Vec<PrincipalId> = account.principals().collect();
     let assumed_role = action
         .eq_ignore_ascii_case(ASSUME_ROLE)
@@ -46,7 +51,13 @@ pub fn who_can(account: &Account, action: &str, resource: &str, context: &[(Stri
                 let assumer = can_assume(account, principal, role)?;
                 let mut statements = assumer.trust_statements;
                 statements.extend(assumer.identity_statements);
-                return Some(grant(account, principal, assumer.verdict, statements, assumer.conditions));
+                return Some(grant(
+                    account,
+                    principal,
+                    assumer.verdict,
+                    statements,
+                    assumer.conditions,
+                ));
             }
 
             let mut principal_context = account.principal_context(principal);
@@ -72,8 +83,17 @@ fn decide(
         context,
     };
     match evaluate(&policies, &request) {
-        Decision::Allowed { statements } => Some(grant(account, principal, Verdict::Allowed, statements, Vec::new())),
-        Decision::Conditional { allowed_if, denied_if } => {
+        Decision::Allowed { statements } => Some(grant(
+            account,
+            principal,
+            Verdict::Allowed,
+            statements,
+            Vec::new(),
+        )),
+        Decision::Conditional {
+            allowed_if,
+            denied_if,
+        } => {
             let mut conditions = Vec::new();
             let mut statements = Vec::new();
             for entry in &allowed_if {
@@ -87,13 +107,24 @@ fn decide(
                 );
             }
             for entry in &denied_if {
-                conditions.extend(entry.conditions.iter().map(|condition| format!("unless {condition}")));
+                conditions.extend(
+                    entry
+                        .conditions
+                        .iter()
+                        .map(|condition| format!("unless {condition}")),
+                );
             }
             if statements.is_empty() {
                 // The allow is certain and only a deny is conditional: name the allow too.
                 statements = allowing_statements(&policies, &request);
             }
-            Some(grant(account, principal, Verdict::Conditional, statements, conditions))
+            Some(grant(
+                account,
+                principal,
+                Verdict::Conditional,
+                statements,
+                conditions,
+            ))
         }
         Decision::Denied { .. } | Decision::NotAllowed { .. } => None,
     }
@@ -127,20 +158,46 @@ mod tests {
     fn lists_allowed_and_conditional_principals() {
         let account = account(
             vec![
-                user("reader", vec![allow(json!("s3:GetObject"), json!("arn:aws:s3:::reports/*"))]),
-                user("other", vec![allow(json!("s3:GetObject"), json!("arn:aws:s3:::other/*"))]),
-                user("mfa", vec![json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                    "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]})]),
+                user(
+                    "reader",
+                    vec![allow(
+                        json!("s3:GetObject"),
+                        json!("arn:aws:s3:::reports/*"),
+                    )],
+                ),
+                user(
+                    "other",
+                    vec![allow(json!("s3:GetObject"), json!("arn:aws:s3:::other/*"))],
+                ),
+                user(
+                    "mfa",
+                    vec![
+                        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}),
+                    ],
+                ),
             ],
             vec![],
             vec![],
             vec![],
         );
         let grants = who_can(&account, "s3:GetObject", "arn:aws:s3:::reports/q1.csv", &[]);
-        let names: Vec<(&str, Verdict)> = grants.iter().map(|grant| (grant.name.as_str(), grant.verdict)).collect();
-        assert_eq!(names, [("reader", Verdict::Allowed), ("mfa", Verdict::Conditional)]);
-        assert_eq!(grants[0].statements[0].to_string(), "statement 1 of inline policy `inline0`");
-        assert_eq!(grants[1].conditions, ["Bool aws:MultiFactorAuthPresent `true`"]);
+        let names: Vec<(&str, Verdict)> = grants
+            .iter()
+            .map(|grant| (grant.name.as_str(), grant.verdict))
+            .collect();
+        assert_eq!(
+            names,
+            [("reader", Verdict::Allowed), ("mfa", Verdict::Conditional)]
+        );
+        assert_eq!(
+            grants[0].statements[0].to_string(),
+            "statement 1 of inline policy `inline0`"
+        );
+        assert_eq!(
+            grants[1].conditions,
+            ["Bool aws:MultiFactorAuthPresent `true`"]
+        );
 
         let with_mfa = who_can(
             &account,
@@ -148,13 +205,18 @@ mod tests {
             "arn:aws:s3:::reports/q1.csv",
             &[("aws:MultiFactorAuthPresent".to_string(), "true".to_string())],
         );
-        assert!(with_mfa.iter().all(|grant| grant.verdict == Verdict::Allowed));
+        assert!(with_mfa
+            .iter()
+            .all(|grant| grant.verdict == Verdict::Allowed));
     }
 
     #[test]
     fn assume_role_uses_trust_policy() {
         let account = account(
-            vec![user("alice", vec![allow(json!("sts:AssumeRole"), json!("*"))]), user("bob", vec![])],
+            vec![
+                user("alice", vec![allow(json!("sts:AssumeRole"), json!("*"))]),
+                user("bob", vec![]),
+            ],
             vec![],
             vec![role("deploy", trust(json!({"AWS": ACCOUNT})), vec![])],
             vec![],
@@ -162,6 +224,10 @@ mod tests {
         let grants = who_can(&account, "sts:AssumeRole", &role_arn("deploy"), &[]);
         let names: Vec<&str> = grants.iter().map(|grant| grant.name.as_str()).collect();
         assert_eq!(names, ["alice"]);
-        assert_eq!(grants[0].statements.len(), 2, "trust and identity statements");
+        assert_eq!(
+            grants[0].statements.len(),
+            2,
+            "trust and identity statements"
+        );
     }
 }

@@ -19,7 +19,7 @@ pub fn policy_arn(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:policy/{name}")
 }
 
-/// A user entry with inline policy documents (named `inline0`, `inline1`, …).
+/// Builds a user entry with inline policy documents (named `inline0`, `inline1`, …).
 pub fn user(name: &str, inline: Vec<Value>) -> Value {
     json!({
         "UserName": name, "UserId": format!("AIDA{}", name.to_uppercase()), "Arn": user_arn(name),
@@ -27,7 +27,7 @@ pub fn user(name: &str, inline: Vec<Value>) -> Value {
     })
 }
 
-/// A role entry with a trust policy and inline policy documents.
+/// Builds a role entry with a trust policy and inline policy documents.
 pub fn role(name: &str, trust: Value, inline: Vec<Value>) -> Value {
     json!({
         "RoleName": name, "RoleId": format!("AROA{}", name.to_uppercase()), "Arn": role_arn(name),
@@ -43,7 +43,7 @@ pub fn group(name: &str, inline: Vec<Value>) -> Value {
     })
 }
 
-/// A customer managed policy with one default version.
+/// Builds a customer managed policy with one default version.
 pub fn managed(name: &str, document: Value) -> Value {
     json!({
         "PolicyName": name, "Arn": policy_arn(name), "DefaultVersionId": "v1",
@@ -59,22 +59,31 @@ fn named(documents: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
-/// An identity policy document with one Allow statement.
+/// Builds an identity policy document with one Allow statement.
 pub fn allow(action: Value, resource: Value) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
 }
 
-/// A trust policy letting `principal` (a `Principal` element) assume the role.
+/// Builds a trust policy letting `principal` (a `Principal` element) assume the role.
 pub fn trust(principal: Value) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
 }
 
 /// Loads an account; panics on any load problem so fixtures stay valid.
-pub fn account(users: Vec<Value>, groups: Vec<Value>, roles: Vec<Value>, policies: Vec<Value>) -> Account {
+pub fn account(
+    users: Vec<Value>,
+    groups: Vec<Value>,
+    roles: Vec<Value>,
+    policies: Vec<Value>,
+) -> Account {
     let details = json!({
         "UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies
     });
     let loaded = load_authorization_details(&details.to_string()).unwrap();
-    assert!(loaded.problems.is_empty(), "fixture problems: {:?}", loaded.problems);
+    assert!(
+        loaded.problems.is_empty(),
+        "fixture problems: {:?}",
+        loaded.problems
+    );
     loaded.account
 }

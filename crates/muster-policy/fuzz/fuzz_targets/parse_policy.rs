@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use muster_policy::{
-    check, evaluate, parse_policy_text, PolicySource, PrincipalPolicies, Request, RequestContext, SourcedPolicy,
+    check, evaluate, parse_policy_text, PolicySource, PrincipalPolicies, Request, RequestContext,
+    SourcedPolicy,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -19,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let policies = PrincipalPolicies {
         identity: vec![SourcedPolicy {
-            source: PolicySource::Other { name: "fuzz".into() },
+            source: PolicySource::Other {
+                name: "fuzz".into(),
+            },
             document: Arc::new(policy),
         }],
         ..PrincipalPolicies::default()
@@ -33,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
         ("iam:CreateUser", "arn:aws:iam::111122223333:user/fuzz-user"),
         ("sts:AssumeRole", "*"),
     ] {
-        let request = Request { action, resource, context: &context };
+        let request = Request {
+            action,
+            resource,
+            context: &context,
+        };
         let _ = check(&policies, &request);
         let _ = evaluate(&policies, &request);
     }

@@ -8,13 +8,20 @@ fn fixture() -> Account {
         vec![
             user("alice", vec![allow(json!("sts:AssumeRole"), json!("*"))]),
             user("bob", vec![]),
-            user("carol", vec![json!({"Statement": [
+            user(
+                "carol",
+                vec![json!({"Statement": [
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
-                {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": role_arn("deploy")}]})]),
+                {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": role_arn("deploy")}]})],
+            ),
         ],
         vec![],
         vec![
-            role("deploy", trust(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")})), vec![]),
+            role(
+                "deploy",
+                trust(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:root")})),
+                vec![],
+            ),
             role("named", trust(json!({"AWS": [user_arn("bob")]})), vec![]),
             role("bare-account", trust(json!({"AWS": ACCOUNT})), vec![]),
             role(
@@ -40,31 +47,50 @@ fn fixture() -> Account {
 }
 
 fn role_index(account: &Account, name: &str) -> usize {
-    account.roles.iter().position(|role| role.name == name).unwrap()
+    account
+        .roles
+        .iter()
+        .position(|role| role.name == name)
+        .unwrap()
 }
 
 fn assumers(account: &Account, name: &str) -> Vec<(String, Verdict, TrustGrant)> {
     who_can_assume(account, role_index(account, name))
         .principals
         .into_iter()
-        .map(|assumer| (account.principal_name(assumer.principal).to_string(), assumer.verdict, assumer.via))
+        .map(|assumer| {
+            (
+                account.principal_name(assumer.principal).to_string(),
+                assumer.verdict,
+                assumer.via,
+            )
+        })
         .collect()
 }
 
 #[test]
 fn account_trust_needs_identity_allow() {
     let account = fixture();
-    assert_eq!(assumers(&account, "deploy"), [("alice".to_string(), Verdict::Allowed, TrustGrant::Account)]);
-    assert_eq!(assumers(&account, "bare-account"), [
-        ("alice".to_string(), Verdict::Allowed, TrustGrant::Account),
-        ("carol".to_string(), Verdict::Allowed, TrustGrant::Account),
-    ]);
+    assert_eq!(
+        assumers(&account, "deploy"),
+        [("alice".to_string(), Verdict::Allowed, TrustGrant::Account)]
+    );
+    assert_eq!(
+        assumers(&account, "bare-account"),
+        [
+            ("alice".to_string(), Verdict::Allowed, TrustGrant::Account),
+            ("carol".to_string(), Verdict::Allowed, TrustGrant::Account),
+        ]
+    );
 }
 
 #[test]
 fn named_trust_suffices_in_same_account() {
     let account = fixture();
-    assert_eq!(assumers(&account, "named"), [("bob".to_string(), Verdict::Allowed, TrustGrant::Named)]);
+    assert_eq!(
+        assumers(&account, "named"),
+        [("bob".to_string(), Verdict::Allowed, TrustGrant::Named)]
+    );
 }
 
 #[test]
@@ -80,11 +106,14 @@ fn trust_conditions_make_it_conditional() {
     let result = who_can_assume(&account, role_index(&account, "with-external-id"));
     let alice = &result.principals[0];
     assert_eq!(alice.verdict, Verdict::Conditional);
-    assert_eq!(alice.conditions, ["StringEquals sts:ExternalId `shared-secret`"]);
+    assert_eq!(
+        alice.conditions,
+        ["StringEquals sts:ExternalId `shared-secret`"]
+    );
 }
 
 #[test]
-fn every_key_of_a_multi_key_principal_is_trusted() {
+fn multi_key_principal_trusts_all() {
     let account = fixture();
     let result = who_can_assume(&account, role_index(&account, "external"));
     assert!(result.principals.is_empty());
@@ -94,12 +123,26 @@ fn every_key_of_a_multi_key_principal_is_trusted() {
         .map(|trust| (trust.principal.kind, trust.principal.value.as_str()))
         .collect();
     assert_eq!(external.len(), 4);
-    assert!(external.contains(&(PrincipalKind::Aws, "arn:aws:iam::444455556666:role/deployer")));
+    assert!(external.contains(&(
+        PrincipalKind::Aws,
+        "arn:aws:iam::444455556666:role/deployer"
+    )));
     assert!(external.contains(&(PrincipalKind::Service, "ec2.amazonaws.com")));
     assert!(external.contains(&(PrincipalKind::Service, "lambda.amazonaws.com")));
-    assert!(external.contains(&(PrincipalKind::Federated, "arn:aws:iam::111122223333:saml-provider/corp-idp")));
-    assert!(trusts_service(&account, role_index(&account, "external"), "lambda.amazonaws.com"));
-    assert!(!trusts_service(&account, role_index(&account, "deploy"), "lambda.amazonaws.com"));
+    assert!(external.contains(&(
+        PrincipalKind::Federated,
+        "arn:aws:iam::111122223333:saml-provider/corp-idp"
+    )));
+    assert!(trusts_service(
+        &account,
+        role_index(&account, "external"),
+        "lambda.amazonaws.com"
+    ));
+    assert!(!trusts_service(
+        &account,
+        role_index(&account, "deploy"),
+        "lambda.amazonaws.com"
+    ));
 }
 
 #[test]
@@ -108,5 +151,8 @@ fn public_trust_is_flagged() {
     let result = who_can_assume(&account, role_index(&account, "public"));
     assert!(result.external.iter().any(|trust| trust.public));
     // `*` names every principal, which suffices within the account: every user and role.
-    assert_eq!(result.principals.len(), account.users.len() + account.roles.len());
+    assert_eq!(
+        result.principals.len(),
+        account.users.len() + account.roles.len()
+    );
 }

@@ -36,14 +36,19 @@ impl ArnIndex {
         &self.targets
     }
 
-    /// The targets whose ARN may match one of `patterns` (unknown variables count as a
-    /// possible match; the full evaluation decides later).
+    /// Lists the targets whose ARN may match one of `patterns`. An unknown variable counts
+    /// as a possible match, and the full evaluation decides later.
     pub(super) fn matching(&self, patterns: &[&Pattern], context: &RequestContext) -> Vec<Target> {
         let mut found = Vec::new();
         for pattern in patterns {
             let prefix = pattern.literal_prefix();
-            let start = self.entries.partition_point(|(arn, _)| arn.as_str() < prefix.as_str());
-            for (arn, target) in self.entries[start..].iter().take_while(|(arn, _)| arn.starts_with(&prefix)) {
+            let start = self
+                .entries
+                .partition_point(|(arn, _)| arn.as_str() < prefix.as_str());
+            for (arn, target) in self.entries[start..]
+                .iter()
+                .take_while(|(arn, _)| arn.starts_with(&prefix))
+            {
                 if pattern.matches_in(arn, context) != Truth::False {
                     found.push(*target);
                 }
@@ -80,18 +85,26 @@ pub(super) enum ResourceScope<'a> {
 }
 
 /// Collects the resource patterns of the principal's identity statements allowing `action`.
-pub(super) fn allowed_resources<'a>(state: &'a PrincipalState, action: ActionId, catalog: &Catalog) -> ResourceScope<'a> {
+pub(super) fn allowed_resources<'a>(
+    state: &'a PrincipalState,
+    action: ActionId,
+    catalog: &Catalog,
+) -> ResourceScope<'a> {
     let mut patterns = Vec::new();
     for policy in &state.policies.identity {
         for statement in &policy.document.statements {
-            if statement.effect != Effect::Allow || !statement.catalog_actions(catalog).contains(action) {
+            if statement.effect != Effect::Allow
+                || !statement.catalog_actions(catalog).contains(action)
+            {
                 continue;
             }
             if statement.conditions_hold(&state.context) == Truth::False {
                 continue;
             }
             match &statement.resource {
-                Some(ResourceElement::Resource(list)) if !list.iter().any(Pattern::is_any) => patterns.extend(list),
+                Some(ResourceElement::Resource(list)) if !list.iter().any(Pattern::is_any) => {
+                    patterns.extend(list)
+                }
                 _ => return ResourceScope::Any,
             }
         }
@@ -121,12 +134,18 @@ impl TrustSummary {
         let Some(trust) = &account.roles[role].trust_policy else {
             return summary;
         };
-        let own_account = account.roles[role].arn.split(':').nth(4).unwrap_or_default();
+        let own_account = account.roles[role]
+            .arn
+            .split(':')
+            .nth(4)
+            .unwrap_or_default();
         for statement in &trust.statements {
             if !statement.matches_action(ASSUME_ROLE) {
                 continue;
             }
-            let simple = statement.effect == Effect::Allow && statement.conditions.is_empty() && statement.resource.is_none();
+            let simple = statement.effect == Effect::Allow
+                && statement.conditions.is_empty()
+                && statement.resource.is_none();
             let entries = match &statement.principal {
                 Some(PrincipalElement::Principal(entries)) if simple => entries,
                 _ => {
@@ -137,17 +156,20 @@ impl TrustSummary {
             for entry in entries {
                 match entry.kind {
                     PrincipalKind::Aws if entry.is_public() => summary.public = true,
-                    PrincipalKind::Aws if entry.is_account_root() && entry.account() == Some(own_account) => {
+                    PrincipalKind::Aws
+                        if entry.is_account_root() && entry.account() == Some(own_account) =>
+                    {
                         summary.trusts_account = true;
                     }
                     PrincipalKind::Aws => summary.named.push(entry.value.clone()),
-                    PrincipalKind::Service | PrincipalKind::Federated | PrincipalKind::CanonicalUser => {}
+                    PrincipalKind::Service
+                    | PrincipalKind::Federated
+                    | PrincipalKind::CanonicalUser => {}
                 }
             }
         }
         summary
     }
-
 }
 
 /// Target indexes and trust summaries of one account.
@@ -171,13 +193,23 @@ impl Targets {
             .users
             .iter()
             .enumerate()
-            .map(|(index, user)| (user.arn.clone(), Target::Principal(PrincipalId::User(index))))
+            .map(|(index, user)| {
+                (
+                    user.arn.clone(),
+                    Target::Principal(PrincipalId::User(index)),
+                )
+            })
             .collect();
         let roles = account
             .roles
             .iter()
             .enumerate()
-            .map(|(index, role)| (role.arn.clone(), Target::Principal(PrincipalId::Role(index))))
+            .map(|(index, role)| {
+                (
+                    role.arn.clone(),
+                    Target::Principal(PrincipalId::Role(index)),
+                )
+            })
             .collect();
         let groups = account
             .groups
@@ -185,13 +217,17 @@ impl Targets {
             .enumerate()
             .map(|(index, group)| (group.arn.clone(), Target::Group(index)))
             .collect();
-        let trust: Vec<TrustSummary> = (0..account.roles.len()).map(|role| TrustSummary::new(account, role)).collect();
+        let trust: Vec<TrustSummary> = (0..account.roles.len())
+            .map(|role| TrustSummary::new(account, role))
+            .collect();
 
         let mut trusting_mask: HashMap<&'static str, Vec<bool>> = HashMap::new();
         for service in TECHNIQUES.iter().filter_map(|technique| technique.service) {
-            trusting_mask
-                .entry(service)
-                .or_insert_with(|| (0..account.roles.len()).map(|role| trusts_service(account, role, service)).collect());
+            trusting_mask.entry(service).or_insert_with(|| {
+                (0..account.roles.len())
+                    .map(|role| trusts_service(account, role, service))
+                    .collect()
+            });
         }
         let roles_trusting = trusting_mask
             .iter()
@@ -232,7 +268,7 @@ impl Targets {
 }
 
 impl Targets {
-    /// Whether role `role` trusts `service`, for the services of the technique table.
+    /// Checks whether role `role` trusts `service`, for the services of the technique table.
     pub(super) fn role_trusts(&self, role: usize, service: &str) -> bool {
         self.trusting_mask
             .get(service)

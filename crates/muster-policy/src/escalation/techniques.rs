@@ -4,7 +4,7 @@
 //! and what the principal gains. The search in the parent module reads only this table,
 //! so adding a technique needs no new code unless it needs a new kind of target.
 
-/// What a technique acts on.
+/// The kind of target a technique acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
@@ -25,7 +25,7 @@ pub enum TargetKind {
     Group,
 }
 
-/// What a step's action must be allowed on.
+/// The resource a step's action must be allowed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepResource {
     /// The technique's target (its ARN).
@@ -40,7 +40,7 @@ pub struct Step {
     pub on: StepResource,
 }
 
-/// What a principal gains through a technique.
+/// The access a principal gains through a technique.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Gain {
@@ -96,7 +96,12 @@ const BASE: Technique = Technique {
 };
 
 /// Passing a role to a service that then runs code of the caller's choosing.
-const fn pass_role(id: &'static str, description: &'static str, service: &'static str, steps: &'static [Step]) -> Technique {
+const fn pass_role(
+    id: &'static str,
+    description: &'static str,
+    service: &'static str,
+    steps: &'static [Step],
+) -> Technique {
     Technique {
         id,
         description,

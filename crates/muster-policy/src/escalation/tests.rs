@@ -20,13 +20,17 @@ fn everything() -> Value {
     allow(json!("*"), json!("*"))
 }
 
-/// An account with administrator targets of every kind and a user `attacker` whose
+/// Builds an account with administrator targets of every kind and a user `attacker` whose
 /// only policy is `attacker_policy`.
 fn fixture(attacker_policy: Value) -> Account {
     let mut attacker = user("attacker", vec![attacker_policy]);
     attacker["GroupList"] = json!(["devs"]);
-    attacker["AttachedManagedPolicies"] = json!([{"PolicyName": "dev-policy", "PolicyArn": policy_arn("dev-policy")}]);
-    let mut dev_policy = managed("dev-policy", allow(json!("s3:ListAllMyBuckets"), json!("*")));
+    attacker["AttachedManagedPolicies"] =
+        json!([{"PolicyName": "dev-policy", "PolicyArn": policy_arn("dev-policy")}]);
+    let mut dev_policy = managed(
+        "dev-policy",
+        allow(json!("s3:ListAllMyBuckets"), json!("*")),
+    );
     dev_policy["PolicyVersionList"]
         .as_array_mut()
         .unwrap()
@@ -36,7 +40,11 @@ fn fixture(attacker_policy: Value) -> Account {
         {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"},
         {"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}]});
     account(
-        vec![attacker, user("admin-user", vec![everything()]), user("bystander", vec![])],
+        vec![
+            attacker,
+            user("admin-user", vec![everything()]),
+            user("bystander", vec![]),
+        ],
         vec![group("devs", vec![]), group("admins", vec![everything()])],
         vec![
             role("admin-role", admin_trust, vec![everything()]),
@@ -55,7 +63,10 @@ fn analyse(account: &Account) -> (AccountModel<'_>, Escalations) {
 fn attacker_uses(account: &Account) -> Vec<&'static str> {
     let (model, escalations) = analyse(account);
     let attacker = account.principal_by_name("attacker").unwrap();
-    escalations.uses[model.index_of(attacker)].iter().map(|found| found.technique).collect()
+    escalations.uses[model.index_of(attacker)]
+        .iter()
+        .map(|found| found.technique)
+        .collect()
 }
 
 fn attacker_path(account: &Account) -> Option<EscalationPath> {
@@ -72,35 +83,65 @@ fn every_technique_leads_to_admin() {
         }
         let account = fixture(allow(json!(actions), json!("*")));
         let uses = attacker_uses(&account);
-        assert!(uses.contains(&technique.id), "{} not found; found {uses:?}", technique.id);
-        let path = attacker_path(&account).unwrap_or_else(|| panic!("{}: no path to admin", technique.id));
+        assert!(
+            uses.contains(&technique.id),
+            "{} not found; found {uses:?}",
+            technique.id
+        );
+        let path =
+            attacker_path(&account).unwrap_or_else(|| panic!("{}: no path to admin", technique.id));
         assert!(!path.steps.is_empty(), "{}", technique.id);
     }
 }
 
 #[test]
 fn path_names_statements_for_each_action() {
-    let account = fixture(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!("*")));
+    let account = fixture(allow(
+        json!(["iam:PassRole", "ec2:RunInstances"]),
+        json!("*"),
+    ));
     let path = attacker_path(&account).unwrap();
     let step = &path.steps[0];
     assert_eq!(step.technique, "pass-role-ec2");
     assert_eq!(step.target, role_arn("admin-role"));
     assert!(!path.conditional);
-    let actions: Vec<&str> = step.grants.iter().map(|grant| grant.action.as_str()).collect();
+    let actions: Vec<&str> = step
+        .grants
+        .iter()
+        .map(|grant| grant.action.as_str())
+        .collect();
     assert_eq!(actions, ["iam:PassRole", "ec2:RunInstances"]);
     for grant in &step.grants {
         assert_eq!(grant.statements.len(), 1, "{}", grant.action);
-        assert_eq!(grant.statements[0].to_string(), "statement 1 of inline policy `inline0`");
+        assert_eq!(
+            grant.statements[0].to_string(),
+            "statement 1 of inline policy `inline0`"
+        );
     }
 }
 
 #[test]
 fn chained_path_through_another_user() {
     // attacker -> creates a key for `middle` -> middle can attach a policy to itself.
-    let mut middle = user("middle", vec![allow(json!("iam:AttachUserPolicy"), json!(user_arn("middle")))]);
+    let mut middle = user(
+        "middle",
+        vec![allow(
+            json!("iam:AttachUserPolicy"),
+            json!(user_arn("middle")),
+        )],
+    );
     middle["GroupList"] = json!([]);
     let account = account(
-        vec![user("attacker", vec![allow(json!("iam:CreateAccessKey"), json!(user_arn("middle")))]), middle],
+        vec![
+            user(
+                "attacker",
+                vec![allow(
+                    json!("iam:CreateAccessKey"),
+                    json!(user_arn("middle")),
+                )],
+            ),
+            middle,
+        ],
         vec![],
         vec![],
         vec![],
@@ -116,8 +157,14 @@ fn role_can_write_its_own_policy() {
     let account = account(
         vec![],
         vec![],
-        vec![role("builder", trust(json!({"Service": "codebuild.amazonaws.com"})),
-            vec![allow(json!("iam:PutRolePolicy"), json!(role_arn("builder")))])],
+        vec![role(
+            "builder",
+            trust(json!({"Service": "codebuild.amazonaws.com"})),
+            vec![allow(
+                json!("iam:PutRolePolicy"),
+                json!(role_arn("builder")),
+            )],
+        )],
         vec![],
     );
     let (model, escalations) = analyse(&account);
@@ -129,13 +176,18 @@ fn role_can_write_its_own_policy() {
 #[test]
 fn missing_step_action_blocks_technique() {
     let account = fixture(allow(json!("iam:PassRole"), json!("*")));
-    assert!(!attacker_uses(&account).iter().any(|id| id.starts_with("pass-role")));
+    assert!(!attacker_uses(&account)
+        .iter()
+        .any(|id| id.starts_with("pass-role")));
     assert!(attacker_path(&account).is_none());
 }
 
 #[test]
 fn role_must_trust_the_service() {
-    let account = fixture(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!(role_arn("plain-role"))));
+    let account = fixture(allow(
+        json!(["iam:PassRole", "ec2:RunInstances"]),
+        json!(role_arn("plain-role")),
+    ));
     assert!(!attacker_uses(&account).contains(&"pass-role-ec2"));
 }
 
@@ -146,16 +198,23 @@ fn explicit_deny_blocks_technique() {
         {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": user_arn("admin-user")}]}));
     let (model, escalations) = analyse(&account);
     let attacker = model.index_of(account.principal_by_name("attacker").unwrap());
-    let create_key = escalations.uses[attacker].iter().find(|found| found.technique == "create-access-key").unwrap();
+    let create_key = escalations.uses[attacker]
+        .iter()
+        .find(|found| found.technique == "create-access-key")
+        .unwrap();
     assert_eq!(create_key.targets, [user_arn("bystander")]);
-    assert!(escalations.path_to_admin(&model, account.principal_by_name("attacker").unwrap()).is_none());
+    assert!(escalations
+        .path_to_admin(&model, account.principal_by_name("attacker").unwrap())
+        .is_none());
 }
 
 #[test]
 fn aws_managed_policies_are_not_version_targets() {
-    let mut attacker = user("attacker", vec![allow(json!("iam:CreatePolicyVersion"), json!("*"))]);
-    attacker["AttachedManagedPolicies"] =
-        json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
+    let mut attacker = user(
+        "attacker",
+        vec![allow(json!("iam:CreatePolicyVersion"), json!("*"))],
+    );
+    attacker["AttachedManagedPolicies"] = json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
     let read_only = json!({"PolicyName": "ReadOnlyAccess", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
         "DefaultVersionId": "v1", "PolicyVersionList": [{"Document": allow(json!("s3:Get*"), json!("*")),
         "VersionId": "v1", "IsDefaultVersion": true}]});
@@ -165,9 +224,11 @@ fn aws_managed_policies_are_not_version_targets() {
 
 #[test]
 fn conditional_steps_make_the_path_conditional() {
-    let account = fixture(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    let account = fixture(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Action": "iam:PutUserPolicy", "Resource": "*",
-        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}));
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}),
+    );
     let path = attacker_path(&account).unwrap();
     assert!(path.conditional);
     assert!(path.steps[0].conditional);

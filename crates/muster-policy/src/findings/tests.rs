@@ -22,11 +22,18 @@ fn category(findings: &PrincipalFindings, category: RiskCategory) -> Option<&Ris
 
 #[test]
 fn action_star_on_star_is_admin() {
-    let findings = findings_of(&single_user(vec![allow(json!("*"), json!("*"))]), &AnalysisOptions::default());
+    let findings = findings_of(
+        &single_user(vec![allow(json!("*"), json!("*"))]),
+        &AnalysisOptions::default(),
+    );
     let admin = findings.admin.as_ref().unwrap();
     assert!(!admin.conditional);
     assert!(admin.path.is_none());
-    assert!(category(&findings, RiskCategory::DataExfiltration).unwrap().covered_by_admin);
+    assert!(
+        category(&findings, RiskCategory::DataExfiltration)
+            .unwrap()
+            .covered_by_admin
+    );
 }
 
 #[test]
@@ -42,17 +49,35 @@ fn conditional_deny_gives_conditional_admin() {
 #[test]
 fn not_action_power_user_is_not_admin() {
     let findings = findings_of(
-        &single_user(vec![json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]})]),
+        &single_user(vec![
+            json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]}),
+        ]),
         &AnalysisOptions::default(),
     );
     assert!(findings.admin.is_none());
+
     let infrastructure = category(&findings, RiskCategory::InfrastructureModification).unwrap();
-    assert!(infrastructure.services.iter().any(|count| count.service == "ec2" && count.actions > 100));
-    assert!(!infrastructure.services.iter().any(|count| count.service == "iam"));
+    assert!(infrastructure
+        .services
+        .iter()
+        .any(|count| count.service == "ec2" && count.actions > 100));
+    assert!(!infrastructure
+        .services
+        .iter()
+        .any(|count| count.service == "iam"));
+
     let data = category(&findings, RiskCategory::DataExfiltration).unwrap();
-    assert!(data.actions.iter().any(|risk| risk.action == "s3:GetObject" && risk.reach == Reach::AllResources));
+    assert!(data
+        .actions
+        .iter()
+        .any(|risk| risk.action == "s3:GetObject" && risk.reach == Reach::AllResources));
+
     let credentials = category(&findings, RiskCategory::CredentialsExposure).unwrap();
-    assert!(!credentials.actions.iter().any(|risk| risk.action.starts_with("iam:")));
+    assert!(!credentials
+        .actions
+        .iter()
+        .any(|risk| risk.action.starts_with("iam:")));
+
     let exposure = category(&findings, RiskCategory::ResourceExposure).unwrap();
     assert!(exposure.actions.is_empty(), "too many to list by name");
     assert!(exposure.services.iter().any(|count| count.service == "s3"));
@@ -62,7 +87,10 @@ fn not_action_power_user_is_not_admin() {
 #[test]
 fn self_escalation_is_admin_with_path() {
     let findings = findings_of(
-        &single_user(vec![allow(json!("iam:PutUserPolicy"), json!(user_arn("subject")))]),
+        &single_user(vec![allow(
+            json!("iam:PutUserPolicy"),
+            json!(user_arn("subject")),
+        )]),
         &AnalysisOptions::default(),
     );
     let path = findings.admin.as_ref().unwrap().path.as_ref().unwrap();
@@ -76,18 +104,27 @@ fn self_escalation_is_admin_with_path() {
 #[test]
 fn scoped_reads_are_some_resources() {
     let findings = findings_of(
-        &single_user(vec![allow(json!(["s3:GetObject", "kms:Decrypt"]), json!("arn:aws:s3:::reports/*"))]),
+        &single_user(vec![allow(
+            json!(["s3:GetObject", "kms:Decrypt"]),
+            json!("arn:aws:s3:::reports/*"),
+        )]),
         &AnalysisOptions::default(),
     );
     let data = category(&findings, RiskCategory::DataExfiltration).unwrap();
     assert_eq!(data.actions.len(), 2);
-    assert!(data.actions.iter().all(|risk| risk.reach == Reach::SomeResources));
+    assert!(data
+        .actions
+        .iter()
+        .all(|risk| risk.reach == Reach::SomeResources));
     assert!(category(&findings, RiskCategory::InfrastructureModification).is_none());
 }
 
 #[test]
 fn permissions_management_is_resource_exposure() {
-    let findings = findings_of(&single_user(vec![allow(json!("s3:PutBucketPolicy"), json!("*"))]), &AnalysisOptions::default());
+    let findings = findings_of(
+        &single_user(vec![allow(json!("s3:PutBucketPolicy"), json!("*"))]),
+        &AnalysisOptions::default(),
+    );
     let exposure = category(&findings, RiskCategory::ResourceExposure).unwrap();
     assert_eq!(exposure.actions[0].action, "s3:PutBucketPolicy");
 }
@@ -101,7 +138,9 @@ fn exclusions_remove_principals_policies_and_actions() {
             ..Exclusions::default()
         },
     };
-    assert!(analyze_account(&account, &by_principal).principals.is_empty());
+    assert!(analyze_account(&account, &by_principal)
+        .principals
+        .is_empty());
 
     let by_policy = AnalysisOptions {
         exclusions: Exclusions {
@@ -119,7 +158,10 @@ fn exclusions_remove_principals_policies_and_actions() {
             ..Exclusions::default()
         },
     };
-    let scoped = single_user(vec![allow(json!(["s3:GetObject", "secretsmanager:GetSecretValue"]), json!("*"))]);
+    let scoped = single_user(vec![allow(
+        json!(["s3:GetObject", "secretsmanager:GetSecretValue"]),
+        json!("*"),
+    )]);
     let data = findings_of(&scoped, &by_action);
     let actions: Vec<&str> = category(&data, RiskCategory::DataExfiltration)
         .unwrap()
@@ -132,35 +174,69 @@ fn exclusions_remove_principals_policies_and_actions() {
 
 #[test]
 fn exclusions_parse_from_json_and_reject_unknown_keys() {
-    let options: AnalysisOptions =
-        serde_json::from_value(json!({"exclusions": {"principals": ["ci-*"], "actions": ["s3:*"]}})).unwrap();
+    let options: AnalysisOptions = serde_json::from_value(
+        json!({"exclusions": {"principals": ["ci-*"], "actions": ["s3:*"]}}),
+    )
+    .unwrap();
     assert_eq!(options.exclusions.principals, ["ci-*"]);
-    assert!(serde_json::from_value::<AnalysisOptions>(json!({"exclusions": {"roles": []}})).is_err());
+    assert!(
+        serde_json::from_value::<AnalysisOptions>(json!({"exclusions": {"roles": []}})).is_err()
+    );
 }
 
 #[test]
 fn unknown_actions_are_reported() {
     let findings = findings_of(
-        &single_user(vec![allow(json!(["s3:GetObject", "s3:GetObjekt", "madeup:*"]), json!("*"))]),
+        &single_user(vec![allow(
+            json!(["s3:GetObject", "s3:GetObjekt", "madeup:*"]),
+            json!("*"),
+        )]),
         &AnalysisOptions::default(),
     );
-    let unknown: Vec<&str> = findings.unknown_actions.iter().map(|entry| entry.action.as_str()).collect();
+    let unknown: Vec<&str> = findings
+        .unknown_actions
+        .iter()
+        .map(|entry| entry.action.as_str())
+        .collect();
     assert_eq!(unknown, ["s3:GetObjekt", "madeup:*"]);
-    assert_eq!(findings.unknown_actions[0].policy, PolicySource::Inline { name: "inline0".into() });
+    assert_eq!(
+        findings.unknown_actions[0].policy,
+        PolicySource::Inline {
+            name: "inline0".into()
+        }
+    );
 }
 
 #[test]
 fn public_trust_is_reported() {
-    let account = account(vec![], vec![], vec![role("open", trust(json!("*")), vec![])], vec![]);
-    assert_eq!(analyze_account(&account, &AnalysisOptions::default()).public_roles, [role_arn("open")]);
+    let account = account(
+        vec![],
+        vec![],
+        vec![role("open", trust(json!("*")), vec![])],
+        vec![],
+    );
+    assert_eq!(
+        analyze_account(&account, &AnalysisOptions::default()).public_roles,
+        [role_arn("open")]
+    );
 }
 
 #[test]
 fn analysis_serializes_to_json() {
-    let account = single_user(vec![allow(json!("iam:PutUserPolicy"), json!(user_arn("subject")))]);
-    let value = serde_json::to_value(analyze_account(&account, &AnalysisOptions::default())).unwrap();
+    let account = single_user(vec![allow(
+        json!("iam:PutUserPolicy"),
+        json!(user_arn("subject")),
+    )]);
+    let value =
+        serde_json::to_value(analyze_account(&account, &AnalysisOptions::default())).unwrap();
     let step = &value["principals"][0]["admin"]["path"]["steps"][0];
     assert_eq!(step["technique"], "put-user-policy");
-    assert_eq!(step["grants"][0]["statements"][0]["source"]["inline"]["name"], "inline0");
-    assert_eq!(step["grants"][0]["statements"][0]["statement"]["effect"], "Allow");
+    assert_eq!(
+        step["grants"][0]["statements"][0]["source"]["inline"]["name"],
+        "inline0"
+    );
+    assert_eq!(
+        step["grants"][0]["statements"][0]["statement"]["effect"],
+        "Allow"
+    );
 }
