@@ -3,9 +3,31 @@
 //! - [`parse`] reads policy documents, [`catalog`] lists every AWS action.
 //! - [`evaluate`] decides one request for one principal the way IAM does.
 //! - [`access`], [`assume`] and [`escalation`] derive effective access, who can assume a
-//!   role, and privilege-escalation paths; [`findings`] turns them into risk findings.
+//!   role, and privilege-escalation paths. [`findings`] turns them into risk findings, and
+//!   [`describe`] into plain-language lines.
 //! - [`account`] is the input model, loaded from `aws iam get-account-authorization-details`
-//!   output by [`authorization_details`].
+//!   output by [`authorization_details`]. [`query`] answers "who can do X on Y".
+//!
+//! ```
+//! use muster_policy::{analyze_account, describe_findings, load_authorization_details, who_can};
+//!
+//! let details = r#"{"UserDetailList": [{"UserName": "ops", "Arn": "arn:aws:iam::111122223333:user/ops",
+//!     "UserPolicyList": [{"PolicyName": "self-service", "PolicyDocument":
+//!         {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "iam:PutUserPolicy",
+//!          "Resource": "arn:aws:iam::111122223333:user/ops"}}}]}]}"#;
+//! let loaded = load_authorization_details(details).unwrap();
+//! assert!(loaded.problems.is_empty());
+//!
+//! let analysis = analyze_account(&loaded.account, &Default::default());
+//! let lines = describe_findings(&analysis.principals[0]);
+//! assert_eq!(
+//!     lines[0].text,
+//!     "can make itself administrator through iam:PutUserPolicy on `arn:aws:iam::111122223333:user/ops`"
+//! );
+//!
+//! let grants = who_can(&loaded.account, "iam:PutUserPolicy", "arn:aws:iam::111122223333:user/ops", &[]);
+//! assert_eq!(grants[0].name, "ops");
+//! ```
 
 pub mod access;
 pub mod account;
