@@ -172,3 +172,31 @@ fn grouped_by_service_and_level() {
         "statement 1 of policy `p0`"
     );
 }
+
+#[test]
+fn not_resource_scope_is_all_except() {
+    let policies = identity(vec![json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::vault/*"}]})]);
+    let access = effective_access(&policies, &open(), catalog());
+    assert_eq!(
+        access.action("s3:GetObject").unwrap().resources,
+        ResourceScope::AllExcept(vec!["arn:aws:s3:::vault/*".into()])
+    );
+    assert!(!access_bits(&policies, &open(), catalog()).is_possibly_admin(catalog()));
+}
+
+#[test]
+fn service_control_policies_cap_effective_access() {
+    let mut policies = identity(vec![json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]);
+    policies.service_control = vec![vec![sourced(
+        "deny-leaving",
+        json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
+    )]];
+    let bits = access_bits(&policies, &open(), catalog());
+    assert!(!bits.is_admin(catalog()));
+    let access = effective_access(&policies, &open(), catalog());
+    assert!(access.action("organizations:LeaveOrganization").is_none());
+    assert!(access.action("iam:CreateUser").is_some());
+}
