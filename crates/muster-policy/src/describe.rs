@@ -168,7 +168,16 @@ fn step_text(step: &EscalationStep) -> String {
         .iter()
         .map(|grant| grant.action.as_str())
         .collect();
-    format!("through {} on `{}`", actions.join(" and "), step.target)
+    let existing = if step.needs_existing_resource {
+        " (if a resource already runs with that role)"
+    } else {
+        ""
+    };
+    format!(
+        "through {} on `{}`{existing}",
+        actions.join(" and "),
+        step.target
+    )
 }
 
 fn verb(level: AccessLevel) -> &'static str {

@@ -187,7 +187,9 @@ fn not_resource_scope_is_all_except() {
 
 #[test]
 fn service_control_policies_cap_effective_access() {
-    let mut policies = identity(vec![json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})]);
+    let mut policies = identity(vec![
+        json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    ]);
     policies.service_control = vec![vec![sourced(
         "deny-leaving",
         json!({"Statement": [
