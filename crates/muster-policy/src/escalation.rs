@@ -303,6 +303,9 @@ impl<'m, 'a> Search<'m, 'a> {
                     }
                     (Gain::TargetPermissions, Target::Group(group)) => {
                         // A permissions boundary still limits what the group grants.
+                        // NOTE: only groups that are administrator by themselves are
+                        // followed. A group whose policies would let the user escalate
+                        // further in another step is not.
                         if !self.admin_groups[group] || state.policies.boundary.is_some() {
                             continue;
                         }

@@ -5,6 +5,10 @@
 //! service control policies if any are given. Statements whose conditions or policy
 //! variables the context cannot decide make the result [`Decision::Conditional`], which
 //! keeps those conditions so they can be shown.
+//!
+//! NOTE: resource-based policies other than role trust policies (bucket, key and queue
+//! policies) and session policies are not part of [`PrincipalPolicies`], so a request
+//! allowed only by such a policy reads as not allowed here.
 
 use std::fmt;
 use std::sync::Arc;

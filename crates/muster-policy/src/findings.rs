@@ -236,6 +236,8 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
     let catalog = catalog();
     let exclusions = CompiledExclusions::new(&options.exclusions);
 
+    // NOTE: the statements shown for role assumption steps come from the unfiltered
+    // policies, so an excluded policy can still be named there.
     let model = AccountModel::with_policy_filter(account, catalog, |source| {
         !exclusions.excludes_policy(source)
     });
