@@ -2,7 +2,8 @@
 //! analyses it, printing the time of each phase. No names or ids are real.
 //!
 //! Usage: `cargo run --release -p muster-policy --example analyze_synthetic -- [USERS] [ROLES]`
-//! (defaults 15,000 users and 5,000 roles). `MUSTER_WRITE_ACCOUNT=FILE` also writes the
+//! (defaults 15,000 users and 5,000 roles). `MUSTER_ADMIN_EVERY=N` gives one principal in N
+//! the administrator policy (default 500). `MUSTER_WRITE_ACCOUNT=FILE` also writes the
 //! generated JSON to FILE.
 
 use std::time::Instant;
@@ -63,7 +64,7 @@ fn build(users: usize, roles: usize) -> Value {
             (index * 13 + 5) % policy_count,
         ];
         picked.retain(|policy| policy % 10 != 0);
-        if index.is_multiple_of(500) {
+        if index.is_multiple_of(admin_every()) {
             picked.push(0);
         }
         picked
@@ -195,4 +196,14 @@ fn peak_memory() -> String {
                 .map(|line| line[6..].trim().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// One principal in this many gets the administrator policy (`MUSTER_ADMIN_EVERY`,
+/// default 500).
+fn admin_every() -> usize {
+    std::env::var("MUSTER_ADMIN_EVERY")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .filter(|every| *every > 0)
+        .unwrap_or(500)
 }

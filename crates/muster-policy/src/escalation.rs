@@ -349,12 +349,8 @@ impl<'m, 'a> Search<'m, 'a> {
             let mut all_conditional = true;
             if let Some(verdict) = self.uniform_verdict(state, technique_index) {
                 // Every candidate gets the same verdict, so none needs its own check.
-                for target in valid {
-                    target_count += 1;
-                    if targets.len() < LISTED_TARGETS {
-                        targets.push(target);
-                    }
-                }
+                targets.extend(valid.take(LISTED_TARGETS));
+                target_count = self.count_valid(state, technique, &candidates);
                 all_conditional = verdict == Verdict::Conditional;
             } else {
                 for target in valid.by_ref() {
@@ -551,6 +547,49 @@ impl<'m, 'a> Search<'m, 'a> {
         }
     }
 
+    /// Counts the candidates that [`Search::skips`] accepts. Candidates borrowed whole
+    /// from an index are counted without scanning them.
+    fn count_valid(
+        &self,
+        state: &PrincipalState,
+        technique: &Technique,
+        candidates: &Candidates<'_>,
+    ) -> usize {
+        let slice = candidates.as_slice();
+        let Candidates::Borrowed(_) = candidates else {
+            return slice
+                .iter()
+                .filter(|target| !self.skips(state, technique, **target))
+                .count();
+        };
+        let account = self.model.account;
+        let skipped = match (technique.target, state.id) {
+            // A borrowed user list is every user, the principal included.
+            (TargetKind::OtherUser, PrincipalId::User(_)) => 1,
+            // A borrowed role list is every role, or every role trusting the service.
+            (TargetKind::Role, PrincipalId::Role(role))
+                if technique.gain != Gain::Administrator =>
+            {
+                let listed = technique
+                    .service
+                    .is_none_or(|service| self.targets.role_trusts(role, service));
+                usize::from(listed)
+            }
+            // A borrowed group list is every group.
+            (TargetKind::Group, _) => {
+                let mut member_of: Vec<usize> = user_groups(account, state.id)
+                    .iter()
+                    .filter_map(|name| account.group_index(name))
+                    .collect();
+                member_of.sort_unstable();
+                member_of.dedup();
+                member_of.len()
+            }
+            _ => 0,
+        };
+        slice.len().saturating_sub(skipped)
+    }
+
     /// Decides whether the principal can assume `role`, using the trust summary when it
     /// suffices.
     fn assume_verdict(&self, state: &PrincipalState, role: usize) -> Verdict {
@@ -593,6 +632,9 @@ impl<'m, 'a> Search<'m, 'a> {
 
         for (step, action) in technique.steps.iter().zip(actions) {
             let verdict = match step.on {
+                StepResource::Target if state.bits.all_resources.contains(*action) => {
+                    Verdict::Allowed
+                }
                 StepResource::Target => {
                     self.model
                         .verdict(state, *action, target_arn(self.model.account, target))

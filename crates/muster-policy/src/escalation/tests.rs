@@ -245,3 +245,28 @@ fn direct_admins_need_no_path() {
     let bystander = account.principal_by_name("bystander").unwrap();
     assert_eq!(escalations.admin(&model, bystander), None);
 }
+
+#[test]
+fn target_counts_skip_self_and_own_groups() {
+    let account = fixture(everything());
+    let (model, escalations) = analyse(&account);
+    let count_of = |name: &str, technique: &str| {
+        let index = model.index_of(account.principal_by_name(name).unwrap());
+        escalations.uses[index]
+            .iter()
+            .find(|found| found.technique == technique)
+            .map(|found| found.target_count)
+    };
+
+    assert_eq!(count_of("attacker", "create-access-key"), Some(2));
+    assert_eq!(count_of("attacker", "add-user-to-group"), Some(1));
+    assert_eq!(count_of("attacker", "assume-role"), Some(2));
+    assert_eq!(count_of("attacker", "pass-role-ec2"), Some(1));
+    assert_eq!(count_of("attacker", "attach-role-policy"), Some(2));
+
+    // The administrator role is the only role trusting EC2, and passing itself gains
+    // nothing.
+    assert_eq!(count_of("admin-role", "pass-role-ec2"), None);
+    assert_eq!(count_of("admin-role", "create-access-key"), Some(3));
+    assert_eq!(count_of("admin-role", "assume-role"), Some(1));
+}
