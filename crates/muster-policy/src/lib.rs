@@ -1,7 +1,7 @@
 //! Muster's AWS IAM policy engine. No I/O: callers pass documents and account data in.
 //!
-//! - [`parse`] reads policy documents, [`catalog`] lists every AWS action.
-//! - [`evaluate`] decides one request for one principal the way IAM does.
+//! - [`parse`] reads policy documents, [`mod@catalog`] lists every AWS action.
+//! - [`mod@evaluate`] decides one request for one principal the way IAM does.
 //! - [`access`], [`assume`] and [`escalation`] derive effective access, who can assume a
 //!   role, and privilege-escalation paths. [`findings`] turns them into risk findings, and
 //!   [`describe`] into plain-language lines.
