@@ -46,54 +46,79 @@ pub struct LoadedAccount {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct Details {
+    #[serde(deserialize_with = "nullable")]
     user_detail_list: Vec<UserDetail>,
+    #[serde(deserialize_with = "nullable")]
     group_detail_list: Vec<GroupDetail>,
+    #[serde(deserialize_with = "nullable")]
     role_detail_list: Vec<RoleDetail>,
+    #[serde(deserialize_with = "nullable")]
     policies: Vec<PolicyDetail>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct UserDetail {
+    #[serde(deserialize_with = "nullable")]
     user_name: String,
+    #[serde(deserialize_with = "nullable")]
     user_id: String,
+    #[serde(deserialize_with = "nullable")]
     arn: String,
+    #[serde(deserialize_with = "nullable")]
     user_policy_list: Vec<InlinePolicy>,
+    #[serde(deserialize_with = "nullable")]
     group_list: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
     attached_managed_policies: Vec<AttachedPolicy>,
     permissions_boundary: Option<Boundary>,
+    #[serde(deserialize_with = "nullable")]
     tags: Vec<Tag>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct GroupDetail {
+    #[serde(deserialize_with = "nullable")]
     group_name: String,
+    #[serde(deserialize_with = "nullable")]
     group_id: String,
+    #[serde(deserialize_with = "nullable")]
     arn: String,
+    #[serde(deserialize_with = "nullable")]
     group_policy_list: Vec<InlinePolicy>,
+    #[serde(deserialize_with = "nullable")]
     attached_managed_policies: Vec<AttachedPolicy>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct RoleDetail {
+    #[serde(deserialize_with = "nullable")]
     role_name: String,
+    #[serde(deserialize_with = "nullable")]
     role_id: String,
+    #[serde(deserialize_with = "nullable")]
     arn: String,
     assume_role_policy_document: Option<Value>,
+    #[serde(deserialize_with = "nullable")]
     role_policy_list: Vec<InlinePolicy>,
+    #[serde(deserialize_with = "nullable")]
     attached_managed_policies: Vec<AttachedPolicy>,
     permissions_boundary: Option<Boundary>,
+    #[serde(deserialize_with = "nullable")]
     tags: Vec<Tag>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct PolicyDetail {
+    #[serde(deserialize_with = "nullable")]
     policy_name: String,
+    #[serde(deserialize_with = "nullable")]
     arn: String,
     default_version_id: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     policy_version_list: Vec<PolicyVersionDetail>,
 }
 
@@ -101,13 +126,16 @@ struct PolicyDetail {
 #[serde(default, rename_all = "PascalCase")]
 struct PolicyVersionDetail {
     document: Option<Value>,
+    #[serde(deserialize_with = "nullable")]
     version_id: String,
+    #[serde(deserialize_with = "nullable")]
     is_default_version: bool,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct InlinePolicy {
+    #[serde(deserialize_with = "nullable")]
     policy_name: String,
     policy_document: Option<Value>,
 }
@@ -115,20 +143,33 @@ struct InlinePolicy {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct AttachedPolicy {
+    #[serde(deserialize_with = "nullable")]
     policy_arn: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct Boundary {
+    #[serde(deserialize_with = "nullable")]
     permissions_boundary_arn: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 struct Tag {
+    #[serde(deserialize_with = "nullable")]
     key: String,
+    #[serde(deserialize_with = "nullable")]
     value: String,
+}
+
+/// Reads a value that may be `null`, as some tools write for empty lists.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Loads an account from authorization-details JSON text.
@@ -432,6 +473,17 @@ mod tests {
             "user `bob`: managed policy `arn:aws:iam::111122223333:policy/boundary` is not in the file's `Policies` list",
             "user `bob`: group `ghosts` is not in the file's `GroupDetailList`",
         ]);
+    }
+
+    #[test]
+    fn nulls_read_as_empty() {
+        let details = r#"{"UserDetailList": [{"UserName": "carol", "Arn": "arn:aws:iam::111122223333:user/carol",
+            "UserPolicyList": null, "GroupList": null, "AttachedManagedPolicies": null, "Tags": null,
+            "PermissionsBoundary": null}], "GroupDetailList": null, "RoleDetailList": null, "Policies": null}"#;
+        let loaded = load_authorization_details(details).unwrap();
+        assert!(loaded.problems.is_empty());
+        assert_eq!(loaded.account.users[0].name, "carol");
+        assert!(loaded.account.users[0].groups.is_empty());
     }
 
     #[test]
