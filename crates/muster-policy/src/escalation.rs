@@ -95,6 +95,9 @@ enum Reach {
         target: Target,
         next: Option<usize>,
         conditional: bool,
+        /// After joining group `target` (technique `add-user-to-group`), the technique
+        /// and target through which the user, now a member, makes itself administrator.
+        then: Option<(usize, Target)>,
     },
 }
 
@@ -122,6 +125,9 @@ struct Search<'m, 'a> {
     admin_groups: Vec<bool>,
     /// Managed policies with a stored non-default version allowing everything.
     policies_with_admin_version: Vec<bool>,
+    /// Managed policies that allow every action on every resource, so as a permissions
+    /// boundary they limit nothing.
+    policies_allowing_everything: Vec<bool>,
     targets: Targets,
     assume_role_action: Option<ActionId>,
 }
@@ -205,14 +211,22 @@ impl Escalations {
                     technique,
                     target,
                     next,
+                    then,
                     ..
                 } => {
-                    steps.push(explain(
-                        model,
-                        &model.principals[index],
-                        &TECHNIQUES[technique],
-                        target,
-                    ));
+                    let state = &model.principals[index];
+                    steps.push(explain(model, state, &TECHNIQUES[technique], target));
+                    if let (Some((then_technique, then_target)), Target::Group(group)) =
+                        (then, target)
+                    {
+                        let joined = model.joined(state, group);
+                        steps.push(explain(
+                            model,
+                            &joined,
+                            &TECHNIQUES[then_technique],
+                            then_target,
+                        ));
+                    }
                     match next {
                         Some(next) => index = next,
                         None => break,
@@ -269,11 +283,18 @@ impl<'m, 'a> Search<'m, 'a> {
             })
             .collect();
 
+        let policies_allowing_everything = account
+            .managed_policies
+            .iter()
+            .map(|policy| allows_everything(&policy.document))
+            .collect();
+
         Search {
             model,
             step_actions,
             admin_groups,
             policies_with_admin_version,
+            policies_allowing_everything,
             targets: Targets::new(account),
             assume_role_action: catalog.find(crate::assume::ASSUME_ROLE),
         }
@@ -292,8 +313,15 @@ impl<'m, 'a> Search<'m, 'a> {
                 if self.skips(state, technique, target) {
                     continue;
                 }
+                let mut then = None;
+                let mut then_conditional = false;
                 let next = match (technique.gain, target) {
-                    (Gain::Administrator, _) => None,
+                    (Gain::Administrator, _) => {
+                        if self.boundary_limits(state, technique, target) {
+                            continue;
+                        }
+                        None
+                    }
                     (Gain::TargetPermissions, Target::Principal(principal)) => {
                         let next = self.model.index_of(principal);
                         if reach[next].is_none() {
@@ -302,12 +330,19 @@ impl<'m, 'a> Search<'m, 'a> {
                         Some(next)
                     }
                     (Gain::TargetPermissions, Target::Group(group)) => {
-                        // A permissions boundary still limits what the group grants.
-                        // NOTE: only groups that are administrator by themselves are
-                        // followed. A group whose policies would let the user escalate
-                        // further in another step is not.
-                        if !self.admin_groups[group] || state.policies.boundary.is_some() {
-                            continue;
+                        if !self.admin_groups[group] || self.has_limiting_boundary(state) {
+                            // Joining is costly, so check the technique itself first.
+                            if self.try_technique(state, technique_index, target).is_none() {
+                                continue;
+                            }
+                            let joined = self.model.joined(state, group);
+                            let Some((second, second_target, verdict)) =
+                                self.self_escalation(&joined)
+                            else {
+                                continue;
+                            };
+                            then = Some((second, second_target));
+                            then_conditional = verdict == Verdict::Conditional;
                         }
                         None
                     }
@@ -323,11 +358,80 @@ impl<'m, 'a> Search<'m, 'a> {
                     technique: technique_index,
                     target,
                     next,
-                    conditional: verdict == Verdict::Conditional || next_conditional,
+                    conditional: verdict == Verdict::Conditional
+                        || next_conditional
+                        || then_conditional,
+                    then,
                 });
             }
         }
         None
+    }
+
+    /// Finds a technique by which the principal makes itself administrator without
+    /// taking over another principal: writing its own, its groups' or its attached
+    /// policies. Used for a user that has just joined a group.
+    fn self_escalation(&self, state: &PrincipalState) -> Option<(usize, Target, Verdict)> {
+        for (technique_index, technique) in TECHNIQUES.iter().enumerate() {
+            let own = matches!(
+                technique.target,
+                TargetKind::Itself
+                    | TargetKind::OwnGroup
+                    | TargetKind::AttachedPolicy
+                    | TargetKind::AttachedPolicyWithAdminVersion
+            );
+            if !own
+                || technique.gain != Gain::Administrator
+                || !self.may_use(state, technique_index)
+            {
+                continue;
+            }
+            for target in self.candidates(state, technique_index).as_slice() {
+                if self.boundary_limits(state, technique, *target) {
+                    continue;
+                }
+                if let Some(verdict) = self.try_technique(state, technique_index, *target) {
+                    return Some((technique_index, *target, verdict));
+                }
+            }
+        }
+        None
+    }
+
+    /// Checks whether the principal has a permissions boundary that does not allow
+    /// everything, which caps whatever policy it attaches to itself.
+    fn has_limiting_boundary(&self, state: &PrincipalState) -> bool {
+        state
+            .policies
+            .boundary
+            .as_ref()
+            .is_some_and(|boundary| !allows_everything(&boundary.document))
+    }
+
+    /// Checks whether a permissions boundary keeps an administrator-gain technique from
+    /// giving every permission: the principal's own boundary when it writes its own
+    /// policies, or the target role's boundary when it writes a role's.
+    // NOTE: removing the boundary (iam:DeleteUserPermissionsBoundary and the like) is not
+    // in the technique table, so such a principal is not reported as administrator.
+    fn boundary_limits(
+        &self,
+        state: &PrincipalState,
+        technique: &Technique,
+        target: Target,
+    ) -> bool {
+        match (technique.target, target) {
+            (TargetKind::Role, Target::Principal(PrincipalId::Role(role))) => {
+                let account = self.model.account;
+                account.roles[role]
+                    .permissions_boundary
+                    .as_ref()
+                    .is_some_and(|arn| match account.managed_policy_index(arn) {
+                        Some(index) => !self.policies_allowing_everything[index],
+                        None => true,
+                    })
+            }
+            _ => self.has_limiting_boundary(state),
+        }
     }
 
     /// Lists every technique the principal can use, with its targets.
@@ -461,16 +565,23 @@ impl<'m, 'a> Search<'m, 'a> {
                 user_groups(account, state.id)
                     .iter()
                     .filter_map(|name| account.group_index(name))
+                    .chain(state.joined_groups.iter().copied())
                     .map(Target::Group)
                     .collect(),
             ),
             TargetKind::AttachedPolicy | TargetKind::AttachedPolicyWithAdminVersion => {
                 let with_admin_version =
                     technique.target == TargetKind::AttachedPolicyWithAdminVersion;
+                let joined_arns = state
+                    .joined_groups
+                    .iter()
+                    .flat_map(|group| &account.groups[*group].managed_policy_arns)
+                    .map(String::as_str);
                 Candidates::Owned(
                     account
                         .attached_policy_arns(state.id)
                         .into_iter()
+                        .chain(joined_arns)
                         .filter_map(|arn| account.managed_policy_index(arn))
                         .filter(|index| !account.managed_policies[*index].is_aws_managed())
                         .filter(|index| {

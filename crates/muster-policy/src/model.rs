@@ -16,6 +16,9 @@ pub struct PrincipalState {
     pub policies: PrincipalPolicies,
     pub context: RequestContext,
     pub bits: AccessBits,
+    /// Groups (by index) the user would belong to after an escalation step, in addition
+    /// to its own. Empty for the account's real principals.
+    pub joined_groups: Vec<usize>,
 }
 
 /// The prepared account.
@@ -52,6 +55,7 @@ impl<'a> AccountModel<'a> {
                     policies,
                     context,
                     bits,
+                    joined_groups: Vec::new(),
                 }
             })
             .collect();
@@ -67,6 +71,24 @@ impl<'a> AccountModel<'a> {
         match id {
             PrincipalId::User(index) => index,
             PrincipalId::Role(index) => self.account.users.len() + index,
+        }
+    }
+
+    /// Prepares the state a user would have after joining group `group`: its own
+    /// policies plus the group's.
+    pub fn joined(&self, state: &PrincipalState, group: usize) -> PrincipalState {
+        let mut policies = state.policies.clone();
+        self.account
+            .push_group_policies(&self.account.groups[group], &mut policies.identity);
+        let bits = access_bits(&policies, &state.context, self.catalog);
+        let mut joined_groups = state.joined_groups.clone();
+        joined_groups.push(group);
+        PrincipalState {
+            id: state.id,
+            policies,
+            context: state.context.clone(),
+            bits,
+            joined_groups,
         }
     }
 

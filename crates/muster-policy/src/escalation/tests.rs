@@ -270,3 +270,110 @@ fn target_counts_skip_self_and_own_groups() {
     assert_eq!(count_of("admin-role", "create-access-key"), Some(3));
     assert_eq!(count_of("admin-role", "assume-role"), Some(1));
 }
+
+#[test]
+fn joining_a_group_then_escalating_is_a_path() {
+    let account = account(
+        vec![user(
+            "attacker",
+            vec![allow(
+                json!("iam:AddUserToGroup"),
+                json!(format!("arn:aws:iam::{ACCOUNT}:group/helpdesk")),
+            )],
+        )],
+        vec![group(
+            "helpdesk",
+            vec![allow(json!("iam:PutUserPolicy"), json!("*"))],
+        )],
+        vec![],
+        vec![],
+    );
+    let path = attacker_path(&account).unwrap();
+    let techniques: Vec<&str> = path.steps.iter().map(|step| step.technique).collect();
+    assert_eq!(techniques, ["add-user-to-group", "put-user-policy"]);
+    assert_eq!(path.steps[1].target, user_arn("attacker"));
+    assert_eq!(
+        path.steps[1].grants[0].statements[0].to_string(),
+        "statement 1 of inline policy `inline0` of group `helpdesk`"
+    );
+}
+
+fn with_boundary(mut entry: Value, boundary: &str) -> Value {
+    entry["PermissionsBoundary"] = json!({"PermissionsBoundaryArn": policy_arn(boundary)});
+    entry
+}
+
+#[test]
+fn boundary_caps_self_escalation() {
+    let limited = account(
+        vec![with_boundary(
+            user(
+                "attacker",
+                vec![allow(json!(["iam:PutUserPolicy", "s3:*"]), json!("*"))],
+            ),
+            "s3-only",
+        )],
+        vec![],
+        vec![],
+        vec![managed("s3-only", allow(json!("s3:*"), json!("*")))],
+    );
+    assert!(attacker_path(&limited).is_none());
+    assert!(
+        attacker_uses(&limited).is_empty(),
+        "the boundary does not allow iam:PutUserPolicy"
+    );
+
+    let wide = account(
+        vec![with_boundary(
+            user(
+                "attacker",
+                vec![allow(json!("iam:PutUserPolicy"), json!("*"))],
+            ),
+            "open",
+        )],
+        vec![],
+        vec![],
+        vec![managed("open", everything())],
+    );
+    assert_eq!(
+        attacker_path(&wide).unwrap().steps[0].technique,
+        "put-user-policy"
+    );
+
+    let boundary_allows_iam = account(
+        vec![with_boundary(
+            user(
+                "attacker",
+                vec![allow(json!("iam:PutUserPolicy"), json!("*"))],
+            ),
+            "iam-only",
+        )],
+        vec![],
+        vec![],
+        vec![managed("iam-only", allow(json!("iam:*"), json!("*")))],
+    );
+    assert!(attacker_path(&boundary_allows_iam).is_none());
+    assert!(attacker_uses(&boundary_allows_iam).contains(&"put-user-policy"));
+}
+
+#[test]
+fn target_role_boundary_caps_role_policy_writes() {
+    let capped_role = with_boundary(
+        role("capped", trust(json!({"AWS": ACCOUNT})), vec![]),
+        "s3-only",
+    );
+    let account = account(
+        vec![user(
+            "attacker",
+            vec![allow(
+                json!(["iam:AttachRolePolicy", "sts:AssumeRole"]),
+                json!("*"),
+            )],
+        )],
+        vec![],
+        vec![capped_role],
+        vec![managed("s3-only", allow(json!("s3:*"), json!("*")))],
+    );
+    assert!(attacker_uses(&account).contains(&"attach-role-policy"));
+    assert!(attacker_path(&account).is_none());
+}
