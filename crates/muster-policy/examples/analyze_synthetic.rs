@@ -198,8 +198,8 @@ fn peak_memory() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// One principal in this many gets the administrator policy (`MUSTER_ADMIN_EVERY`,
-/// default 500).
+/// Reads how often a principal gets the administrator policy: one in `MUSTER_ADMIN_EVERY`,
+/// 500 by default.
 fn admin_every() -> usize {
     std::env::var("MUSTER_ADMIN_EVERY")
         .ok()

@@ -6,7 +6,7 @@
 //!   role, and privilege-escalation paths. [`findings`] turns them into risk findings, and
 //!   [`describe`] into plain-language lines.
 //! - [`account`] is the input model, loaded from `aws iam get-account-authorization-details`
-//!   output by [`authorization_details`]. [`query`] answers "who can do X on Y".
+//!   output by [`authorization_details`]. [`query`] lists who can do X on Y.
 //!
 //! ```
 //! use muster_policy::{analyze_account, describe_findings, load_authorization_details, who_can};
