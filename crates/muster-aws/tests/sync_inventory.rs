@@ -552,10 +552,12 @@ async fn full_accept_queue_times_out_connecting() {
 
     assert_eq!(error.status, IntegrationStatus::Unreachable);
     assert_eq!(error.code, "aws.timed_out");
+    // Under load the kernel sometimes completes the handshake after all, so the wait
+    // ends as a response timeout instead of a connect timeout: both name the endpoint.
+    let connect = format!("sts:GetCallerIdentity timed out: could not connect to {endpoint} within 500ms");
+    let response = format!("sts:GetCallerIdentity timed out: {endpoint} accepted the connection");
     assert!(
-        error.message.starts_with(&format!(
-            "sts:GetCallerIdentity timed out: could not connect to {endpoint} within 500ms"
-        )),
+        error.message.starts_with(&connect) || error.message.starts_with(&response),
         "{}",
         error.message
     );
