@@ -127,7 +127,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { field, message } => {
                 ApiError::new(StatusCode::CONFLICT, &code, message.clone()).with_field(field, message)
             }
-            ServiceError::Settings(_) | ServiceError::Store(_) => ApiError::internal(&code, error),
+            ServiceError::NotSynced { message } => ApiError::new(StatusCode::CONFLICT, &code, message),
+            ServiceError::Settings(_) | ServiceError::Store(_) | ServiceError::Analysis { .. } => {
+                ApiError::internal(&code, error)
+            }
         }
     }
 }

@@ -16,6 +16,12 @@ pub enum ServiceError {
     Settings(#[from] crate::SettingsError),
     #[error("{0}")]
     Store(StoreError),
+    /// The integration has no snapshot yet, e.g. it never synced.
+    #[error("{message}")]
+    NotSynced { message: String },
+    /// The stored data could not be analysed.
+    #[error("{message}")]
+    Analysis { message: String },
 }
 
 impl ServiceError {
@@ -27,6 +33,8 @@ impl ServiceError {
             ServiceError::Conflict { .. } => "request.conflict".into(),
             ServiceError::Settings(_) => "settings.invalid".into(),
             ServiceError::Store(_) => "storage.error".into(),
+            ServiceError::NotSynced { .. } => "integration.not_synced".into(),
+            ServiceError::Analysis { .. } => "analysis.failed".into(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Muster's application services, shared by the CLI and the HTTP server: settings,
-//! integration management, sync runs and the background worker that executes them.
+//! integration management, sync runs, the background worker that executes them, and the
+//! IAM policy analysis stored with each AWS snapshot.
 
+pub mod analysis;
 mod error;
 mod integrations;
 pub mod settings;

@@ -1,12 +1,16 @@
 //! Sync execution: fetch from the connector, write the snapshot, record the outcome.
 //!
-//! The phases run in a fixed order (fetch → validate → write snapshot and make it current
-//! in one transaction). A failure at any phase marks the run failed and leaves the
-//! previous snapshot current.
+//! The phases run in a fixed order (fetch → analyse policies → validate → write snapshot
+//! and analysis and make them current in one transaction). A failure at any phase but
+//! the analysis marks the run failed and leaves the previous snapshot current. A failed
+//! analysis only adds a warning.
 
 use crate::{Muster, Progress, ServiceError};
 use muster_domain::{App, IntegrationStatus, TenantId};
-use muster_store::{SnapshotSummary, SyncRun};
+use crate::analysis::analyze_inventory;
+use muster_domain::Inventory;
+use std::sync::Arc;
+use muster_store::{SnapshotAnalysis, SnapshotSummary, SyncRun};
 use tracing::Instrument;
 
 /// Outcome of a sync run.
@@ -93,7 +97,12 @@ impl Muster {
             }
         };
 
-        match self.store.complete_sync_run(&run, &inventory).await {
+        let (inventory, analysis) = analyze_in_background(inventory).await;
+        match self
+            .store
+            .complete_sync_run_with_analysis(&run, &inventory, analysis.as_ref())
+            .await
+        {
             Ok(snapshot) => {
                 tracing::info!(
                     snapshot_id = %snapshot.id,
@@ -128,6 +137,23 @@ impl Muster {
         let run = self.store.sync_run(&run.tenant_id, &run.id).await?;
         Ok(SyncOutcome { run, snapshot: None })
     }
+}
+
+/// Analyses the inventory off the async threads. A failed analysis becomes a warning on
+/// the snapshot, so the sync still succeeds without stored findings.
+async fn analyze_in_background(inventory: Inventory) -> (Inventory, Option<SnapshotAnalysis>) {
+    let shared = Arc::new(inventory);
+    let task_input = Arc::clone(&shared);
+    let outcome = tokio::task::spawn_blocking(move || analyze_inventory(&task_input)).await;
+    let mut inventory = Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone());
+    let message = match outcome {
+        Ok(Ok(analysis)) => return (inventory, Some(analysis)),
+        Ok(Err(message)) => message,
+        Err(error) => format!("the analysis task stopped: {error}"),
+    };
+    tracing::warn!(%message, "policy analysis failed; the snapshot is stored without findings");
+    inventory.warnings.push(format!("the policy analysis failed: {message}"));
+    (inventory, None)
 }
 
 /// Renews a running sync's lease until aborted.

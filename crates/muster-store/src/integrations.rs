@@ -156,11 +156,11 @@ impl Store {
         }
     }
 
-    /// Deletes an integration with its runs, snapshots, entities and relations.
+    /// Deletes an integration with its runs, snapshots, entities, relations and analyses.
     pub async fn delete_integration(&self, tenant: &TenantId, id: &IntegrationId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let snapshot_filter = "snapshot_id IN (SELECT id FROM snapshots WHERE tenant_id = $1 AND integration_id = $2)";
-        for table in ["relations", "entities"] {
+        for table in ["entity_findings", "snapshot_analyses", "relations", "entities"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE {snapshot_filter}"))
                 .bind(tenant.as_str())
                 .bind(id.as_str())

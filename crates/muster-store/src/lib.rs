@@ -4,6 +4,7 @@
 //! SQL (`$N` placeholders, portable column types). The few statements that differ per
 //! backend, such as claiming a queued job, live in this crate and nowhere else.
 
+mod analyses;
 mod crypto;
 mod entities;
 mod error;
@@ -13,6 +14,7 @@ mod rows;
 mod snapshots;
 mod sync_runs;
 
+pub use analyses::SnapshotAnalysis;
 pub use crypto::{LoadedSecretKey, SecretKey, SecretKeyError};
 pub use entities::{EntityDetail, EntityFilter, EntityPage, RelatedEntity, StoredEntity};
 pub use error::StoreError;

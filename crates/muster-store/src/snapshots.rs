@@ -1,5 +1,6 @@
 //! Snapshots: the immutable result of a successful sync, written in one transaction.
 
+use crate::analyses::{insert_analysis, SnapshotAnalysis};
 use crate::rows::now_timestamp;
 use crate::sync_runs::{SyncRun, SyncRunState};
 use crate::{Store, StoreError};
@@ -9,7 +10,7 @@ use sqlx::{Any, Transaction};
 
 /// Rows per multi-row INSERT. Keeps each statement well under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound-parameter limits.
-const ROWS_PER_INSERT: usize = 500;
+pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 /// Message shown on an integration after a successful sync.
 pub const DATA_AVAILABLE: &str = "Data available";
@@ -30,6 +31,17 @@ impl Store {
     /// the run succeeded and the integration `Connected` — all in one transaction, so a
     /// failure at any step leaves the previous snapshot current.
     pub async fn complete_sync_run(&self, run: &SyncRun, inventory: &Inventory) -> Result<SnapshotSummary, StoreError> {
+        self.complete_sync_run_with_analysis(run, inventory, None).await
+    }
+
+    /// Does what [`Store::complete_sync_run`] does and also stores `analysis` with the new
+    /// snapshot, in the same transaction.
+    pub async fn complete_sync_run_with_analysis(
+        &self,
+        run: &SyncRun,
+        inventory: &Inventory,
+        analysis: Option<&SnapshotAnalysis>,
+    ) -> Result<SnapshotSummary, StoreError> {
         inventory.validate().map_err(StoreError::Corrupt)?;
 
         let snapshot_id = SnapshotId::generate();
@@ -57,6 +69,9 @@ impl Store {
 
         insert_entities(&mut tx, run, &snapshot_id, inventory).await?;
         insert_relations(&mut tx, run, &snapshot_id, inventory).await?;
+        if let Some(analysis) = analysis {
+            insert_analysis(&mut tx, run, &snapshot_id, analysis, &now).await?;
+        }
 
         let stats = serde_json::json!({
             "entities": entity_count,
@@ -170,7 +185,7 @@ async fn insert_relations(
 }
 
 /// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each.
-fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
+pub(crate) fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * columns * 5);
     sql.push_str(prefix);
     let mut next = 1;

@@ -1,0 +1,91 @@
+//! The analysis of an AWS snapshot: computed after each sync and stored with it, and read
+//! back for entity pages and `who-can` on an integration.
+
+use super::inventory::account_from_inventory;
+use super::report::{build_report, PrincipalReport};
+use crate::{Muster, ServiceError};
+use muster_domain::{EntityId, EntityKey, EntityType, Inventory, TenantId};
+use muster_policy::{analyze_account, who_can, AnalysisOptions, Grant};
+use muster_store::SnapshotAnalysis;
+
+/// Analyses an AWS inventory. Returns an error message when the inventory cannot be read
+/// as an account; the caller records it as a warning and keeps the sync.
+pub fn analyze_inventory(inventory: &Inventory) -> Result<SnapshotAnalysis, String> {
+    let loaded = account_from_inventory(inventory).map_err(|error| error.to_string())?;
+    let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
+    let problems = loaded.problems.iter().map(ToString::to_string).collect();
+    let mut report = build_report(&loaded.account, &analysis, problems);
+
+    let principals = std::mem::take(&mut report.principals);
+    let mut stored = Vec::with_capacity(principals.len());
+    for principal in principals {
+        let entity_type = if principal.kind == "user" {
+            EntityType::Identity
+        } else {
+            EntityType::Connection
+        };
+        let findings = serde_json::to_value(&principal).map_err(|error| error.to_string())?;
+        stored.push((EntityKey::new(entity_type, principal.arn), findings));
+    }
+    let document = serde_json::to_value(&report).map_err(|error| error.to_string())?;
+    Ok(SnapshotAnalysis {
+        document,
+        principals: stored,
+    })
+}
+
+/// The principals allowed an action on a resource in one integration.
+#[derive(Debug, serde::Serialize)]
+pub struct IntegrationGrants {
+    pub integration: String,
+    pub grants: Vec<Grant>,
+    /// Parts of the snapshot the engine skipped, and why.
+    pub load_problems: Vec<String>,
+}
+
+impl Muster {
+    /// Lists who may perform `action` on `resource` in an integration's current snapshot.
+    pub async fn who_can(
+        &self,
+        tenant: &TenantId,
+        id_or_name: &str,
+        action: &str,
+        resource: &str,
+        context: &[(String, String)],
+    ) -> Result<IntegrationGrants, ServiceError> {
+        let integration = self.store.find_integration(tenant, id_or_name).await?;
+        let inventory = self
+            .store
+            .current_inventory(tenant, &integration.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotSynced {
+                message: format!(
+                    "integration `{}` has no snapshot yet: run `muster sync {}` first",
+                    integration.name, integration.id
+                ),
+            })?;
+        let loaded = account_from_inventory(&inventory).map_err(|error| ServiceError::Analysis {
+            message: format!("the snapshot of `{}` cannot be analysed: {error}", integration.name),
+        })?;
+        Ok(IntegrationGrants {
+            integration: integration.name,
+            grants: who_can(&loaded.account, action, resource, context),
+            load_problems: loaded.problems.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Returns what a principal entity can do, from the analysis stored with its
+    /// snapshot, or `None` when the entity is no analysed principal.
+    pub async fn entity_findings(
+        &self,
+        tenant: &TenantId,
+        id: &EntityId,
+    ) -> Result<Option<PrincipalReport>, ServiceError> {
+        let Some(value) = self.store.entity_findings(tenant, id).await? else {
+            return Ok(None);
+        };
+        serde_json::from_value(value).map(Some).map_err(|error| ServiceError::Analysis {
+            message: format!("the stored findings of entity `{id}` are unreadable: {error}"),
+        })
+    }
+}
