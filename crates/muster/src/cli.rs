@@ -34,6 +34,8 @@ pub enum OutputFormat {
     Table,
     /// JSON on standard output, for scripts.
     Json,
+    /// One self-contained HTML page (`analyze` only).
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +53,52 @@ pub enum Command {
     /// Show the history of sync runs.
     #[command(subcommand, name = "sync-runs")]
     SyncRuns(SyncRunsCommand),
+    /// Analyse a saved `aws iam get-account-authorization-details` file offline: administrators,
+    /// privilege-escalation paths, risks and what each principal can do.
+    Analyze(AnalyzeArgs),
+    /// List the principals allowed an action on a resource, with the statements that allow it.
+    #[command(name = "who-can")]
+    WhoCan(WhoCanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// JSON file written by `aws iam get-account-authorization-details`.
+    pub file: PathBuf,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["file", "integration"]))]
+pub struct WhoCanArgs {
+    /// Action, e.g. `s3:GetObject` (case-insensitive).
+    pub action: String,
+
+    /// Resource ARN, e.g. `arn:aws:s3:::bucket/key`, or `*`.
+    pub resource: String,
+
+    /// Read the account from a `get-account-authorization-details` JSON file.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+
+    /// Use the current snapshot of this AWS integration (name or id).
+    #[arg(long)]
+    pub integration: Option<String>,
+
+    /// A request context value, e.g. `aws:SourceIp=203.0.113.7`; repeat for several.
+    /// Conditions on keys not given make a grant conditional.
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+}
+
+fn parse_context(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_string(), value.to_string())),
+        _ => Err(format!("invalid context `{text}`: expected KEY=VALUE, e.g. aws:SourceIp=203.0.113.7")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod html_report;
 mod output;
 
 use clap::Parser;

@@ -13,7 +13,8 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
 pub fn print<T: Serialize + ?Sized>(format: OutputFormat, value: &T, table: impl FnOnce(&T)) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => print_json(value),
-        OutputFormat::Table => {
+        // `commands::run` rejects HTML for every command that has no HTML report.
+        OutputFormat::Table | OutputFormat::Html => {
             table(value);
             Ok(())
         }

@@ -1,30 +1,52 @@
-//! One module per subcommand group; `run` opens the store and dispatches.
+//! One module per subcommand group. `run` runs the offline commands (`analyze`,
+//! `who-can --file`) without a database, and opens the store for every other command.
 
+mod analyze;
 mod integration;
 mod inventory;
 mod serve;
 mod sync;
+mod who_can;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, OutputFormat};
 use muster_service::{Muster, ServiceError, Settings};
 use std::process::ExitCode;
 
 /// Runs the parsed command and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let format = cli.output;
+    if format == OutputFormat::Html && !matches!(cli.command, Command::Analyze(_)) {
+        anyhow::bail!("`--output html` is only available for `muster analyze`; use table or json");
+    }
+    // Offline commands return here, before any database is opened.
+    let command = match cli.command {
+        Command::Analyze(args) => return analyze::run(args, format),
+        Command::WhoCan(args) => match &args.file {
+            Some(file) => return who_can::run_on_file(&args, file, format),
+            None => Command::WhoCan(args),
+        },
+        other => other,
+    };
+
     let settings = Settings {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
         secret_key: std::env::var("MUSTER_SECRET_KEY").ok(),
     };
     let muster = Muster::open(&settings).await.map_err(describe)?;
-    let format = cli.output;
 
-    let result = match cli.command {
+    let result = match command {
         Command::Serve(args) => serve::run(muster.clone(), args).await,
         Command::Integration(command) => integration::run(&muster, command, format).await,
         Command::Sync(args) => sync::run(&muster, args, format).await,
         Command::Entities(command) => inventory::run_entities(&muster, command, format).await,
         Command::SyncRuns(command) => inventory::run_sync_runs(&muster, command, format).await,
+        Command::WhoCan(args) => {
+            let integration = args.integration.clone().unwrap_or_default();
+            who_can::run_on_integration(&muster, &args, &integration, format).await
+        }
+        // Handled above without the store.
+        Command::Analyze(_) => Ok(ExitCode::SUCCESS),
     };
     muster.store().close().await;
     result
