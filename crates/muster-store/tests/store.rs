@@ -9,7 +9,7 @@ use muster_domain::{
     IntegrationStatus, Inventory, Relation,
 };
 use muster_domain::integration::IntegrationFields;
-use muster_store::{EntityFilter, SecretKey, Store, StoreError, SyncRunState};
+use muster_store::{EntityFilter, SecretKey, SnapshotAnalysis, Store, StoreError, SyncRunState};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -113,6 +113,8 @@ on_both_backends!(
     one_active_run_per_integration,
     expired_lease_fails_run,
     nul_in_lookups_is_not_found,
+    analysis_stored_with_snapshot,
+    current_inventory_round_trip,
 );
 
 fn draft(name: &str) -> IntegrationDraft {
@@ -397,6 +399,57 @@ async fn entity_relations_both_ways(store: &Store) {
         store.entity(&tenant, &EntityId::from_string("nope")).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+async fn analysis_stored_with_snapshot(store: &Store) {
+    let tenant = store.ensure_default_tenant().await.unwrap();
+    let integration = store.create_integration(&tenant, &draft("Analysed")).await.unwrap();
+    let alice_key = EntityKey::new(EntityType::Identity, "arn:aws:iam::123456789012:user/alice");
+    let analysis = SnapshotAnalysis {
+        document: json!({"summary": {"admins": ["alice"]}}),
+        principals: vec![(alice_key, json!({"name": "alice", "admin": true}))],
+    };
+    let run = store.start_sync_run(&tenant, &integration.id, "test", "tester").await.unwrap();
+    let first = store
+        .complete_sync_run_with_analysis(&run, &small_inventory(), Some(&analysis))
+        .await
+        .unwrap();
+
+    let stored = store.snapshot_analysis(&tenant, &first.id).await.unwrap().unwrap();
+    assert_eq!(stored["summary"]["admins"][0], "alice");
+    let alice_id = EntityId::derive(&integration.id, EntityType::Identity, "arn:aws:iam::123456789012:user/alice");
+    let findings = store.entity_findings(&tenant, &alice_id).await.unwrap().unwrap();
+    assert_eq!(findings["admin"], true);
+    let group_id = EntityId::derive(&integration.id, EntityType::Connection, "arn:aws:iam::123456789012:group/admins");
+    assert!(store.entity_findings(&tenant, &group_id).await.unwrap().is_none());
+
+    // A newer snapshot without an analysis hides the old findings.
+    let run = store.start_sync_run(&tenant, &integration.id, "test", "tester").await.unwrap();
+    let second = store.complete_sync_run(&run, &small_inventory()).await.unwrap();
+    assert!(store.snapshot_analysis(&tenant, &second.id).await.unwrap().is_none());
+    assert!(store.entity_findings(&tenant, &alice_id).await.unwrap().is_none());
+
+    store.delete_integration(&tenant, &integration.id).await.unwrap();
+    assert!(store.snapshot_analysis(&tenant, &first.id).await.unwrap().is_none());
+}
+
+async fn current_inventory_round_trip(store: &Store) {
+    let tenant = store.ensure_default_tenant().await.unwrap();
+    let integration = store.create_integration(&tenant, &draft("Reread")).await.unwrap();
+    assert!(store.current_inventory(&tenant, &integration.id).await.unwrap().is_none());
+
+    let run = store.start_sync_run(&tenant, &integration.id, "test", "tester").await.unwrap();
+    let written = small_inventory();
+    store.complete_sync_run(&run, &written).await.unwrap();
+    let read = store.current_inventory(&tenant, &integration.id).await.unwrap().unwrap();
+
+    let mut expected_entities = written.entities.clone();
+    expected_entities.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    assert_eq!(read.entities, expected_entities);
+    assert_eq!(read.relations.len(), written.relations.len());
+    for relation in &written.relations {
+        assert!(read.relations.contains(relation), "missing {relation:?}");
+    }
 }
 
 async fn queued_runs_claimed_once(store: &Store) {
