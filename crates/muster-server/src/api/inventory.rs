@@ -56,7 +56,7 @@ pub(crate) async fn list_entities(
     tag = "inventory",
     params(("id" = String, Path, description = "Entity id")),
     responses(
-        (status = 200, description = "The entity with its relations in both directions", body = EntityDetail),
+        (status = 200, description = "The entity with its relations in both directions and, for an AWS user or role, its policy findings", body = EntityDetail),
         (status = 404, description = "No entity of a current snapshot has this id", body = ErrorBody),
     )
 )]
@@ -64,8 +64,10 @@ pub(crate) async fn get_entity(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<EntityDetail>, ApiError> {
-    let detail = state.muster.entity(state.muster.default_tenant(), &id).await?;
-    Ok(Json(detail.into()))
+    let tenant = state.muster.default_tenant();
+    let detail = state.muster.entity(tenant, &id).await?;
+    let findings = state.muster.entity_findings(tenant, &detail.entity.id).await?;
+    Ok(Json(EntityDetail::new(detail, findings)))
 }
 
 #[utoipa::path(

@@ -296,14 +296,93 @@ pub struct EntityDetail {
     pub parents: Vec<RelatedEntity>,
     /// Relations where this entity is the parent: what it has access to.
     pub children: Vec<RelatedEntity>,
+    /// What an AWS user or role can do, from the policy analysis stored with the snapshot.
+    /// `null` for other entities and for snapshots stored without an analysis.
+    pub findings: Option<EntityFindings>,
 }
 
-impl From<service::EntityDetail> for EntityDetail {
-    fn from(detail: service::EntityDetail) -> Self {
+impl EntityDetail {
+    pub fn new(detail: service::EntityDetail, findings: Option<service::analysis::PrincipalReport>) -> Self {
         EntityDetail {
             entity: detail.entity.into(),
             parents: detail.parents.into_iter().map(RelatedEntity::from).collect(),
             children: detail.children.into_iter().map(RelatedEntity::from).collect(),
+            findings: findings.map(EntityFindings::from),
+        }
+    }
+}
+
+/// The policy analysis of one principal: badges, plain-language lines and the statements
+/// behind each line.
+#[derive(Serialize, ToSchema)]
+pub struct EntityFindings {
+    /// The principal can do everything, or can make itself administrator.
+    pub admin: bool,
+    /// The administrator access depends on conditions the analysis could not decide.
+    pub admin_conditional: bool,
+    /// Number of privilege-escalation techniques the principal can use.
+    pub escalations: usize,
+    /// Risk categories found: `privilege_escalation`, `data_exfiltration`,
+    /// `resource_exposure`, `credentials_exposure`, `infrastructure_modification`.
+    pub risks: Vec<String>,
+    /// Actions in the principal's policies that the action catalog does not list.
+    pub unknown_actions: Vec<String>,
+    /// Administrator access, escalation techniques and risks, e.g. "can make itself
+    /// administrator through iam:CreatePolicyVersion on `arn:…`".
+    pub findings: Vec<FindingLine>,
+    /// Effective access, one line per service and access level, e.g. "can read every
+    /// resource of Amazon S3 (all 20 Read actions)".
+    pub access: Vec<FindingLine>,
+}
+
+/// One plain-language sentence about a principal.
+#[derive(Serialize, ToSchema)]
+pub struct FindingLine {
+    pub text: String,
+    /// The statements that make the sentence true; empty when it follows from other lines.
+    pub statements: Vec<FindingStatement>,
+}
+
+/// A policy statement behind a finding.
+#[derive(Serialize, ToSchema)]
+pub struct FindingStatement {
+    /// Where the statement comes from, e.g. "inline policy `deploy`".
+    pub policy: String,
+    /// Position in the policy's `Statement` list, starting at 1.
+    pub number: usize,
+    pub sid: Option<String>,
+    /// The statement in short text, e.g. "Allow s3:GetObject on arn:aws:s3:::bucket/*".
+    pub text: String,
+}
+
+impl From<service::analysis::PrincipalReport> for EntityFindings {
+    fn from(report: service::analysis::PrincipalReport) -> Self {
+        EntityFindings {
+            admin: report.admin,
+            admin_conditional: report.admin_conditional,
+            escalations: report.escalations,
+            risks: report.risks,
+            unknown_actions: report.unknown_actions,
+            findings: report.findings.into_iter().map(FindingLine::from).collect(),
+            access: report.access.into_iter().map(FindingLine::from).collect(),
+        }
+    }
+}
+
+impl From<service::analysis::ReportLine> for FindingLine {
+    fn from(line: service::analysis::ReportLine) -> Self {
+        FindingLine {
+            text: line.text,
+            statements: line
+                .statements
+                .into_iter()
+                .map(|statement| FindingStatement {
+                    policy: statement.policy,
+                    number: statement.number,
+                    sid: statement.sid,
+                    text: statement.text,
+                })
+                .collect(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The entity page: attributes, credential facts, policy documents and relations both ways.
+//! The entity page: attributes, credential facts, policy findings in plain words, policy
+//! documents and relations both ways.
 
 use super::integrations::IntegrationView;
 use super::metadata::{sections, summary};
@@ -32,6 +33,7 @@ fn relation_views(related: &[RelatedEntity]) -> Vec<RelationView<'_>> {
 pub(crate) async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
     let tenant = state.muster.default_tenant();
     let detail = state.muster.entity(tenant, &id).await?;
+    let findings = state.muster.entity_findings(tenant, &detail.entity.id).await?;
     let integration = state
         .muster
         .find_integration(tenant, detail.entity.integration_id.as_str())
@@ -46,6 +48,7 @@ pub(crate) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
             metadata => sections(&detail.entity.metadata),
             parents => relation_views(&detail.parents),
             children => relation_views(&detail.children),
+            findings => findings,
         },
     )
 }

@@ -5,5 +5,6 @@
 
 mod api;
 mod common;
+mod findings;
 mod openapi;
 mod ui;
