@@ -35,8 +35,8 @@ const NOT_IN_CREDENTIALS_LIST: &str =
 
 /// Findings that Muster does not report, by category and Cloudsplaining name, with the
 /// reason. The test fails when one of them stops occurring, so the list stays true.
-// TODO: add the credentials actions below to Muster's credentials-exposure list, or say
-// in its documentation why each is left out.
+// TODO: add the credentials actions below to Muster's credentials-exposure list, or
+// document there why each is left out.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     (
         "privilege_escalation",

@@ -2,7 +2,7 @@
 //! external program on the moto fixture account: for each (action, resource) pair, the
 //! principals PMapper reports as authorized must be the principals [`who_can`] allows.
 //!
-//! The comparison is of direct access only. `who_can` answers for each principal's own
+//! The comparison is of direct access only. `who_can` decides with each principal's own
 //! policies, while `pmapper query` also reports principals that "CAN BECOME authorized"
 //! through role assumption, other graph edges or their administrator rights. Those lines
 //! are left out, and only the "IS authorized" lines are compared. Grants that Muster marks
@@ -24,7 +24,7 @@ fn iam(kind: &str, name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:{kind}/{name}")
 }
 
-/// The (action, resource) pairs both tools are asked about.
+/// Lists the (action, resource) pairs that both tools are queried about.
 fn pairs() -> Vec<(&'static str, String)> {
     let regional =
         |service: &str, rest: &str| format!("arn:aws:{service}:us-east-1:{ACCOUNT_ID}:{rest}");
@@ -228,14 +228,14 @@ fn who_can_agrees_with_pmapper() {
         })
         .collect();
     let unexplained: Vec<_> = differences.difference(&known).collect();
-    let gone: Vec<_> = known.difference(&differences).collect();
+    let resolved: Vec<_> = known.difference(&differences).collect();
     assert!(
         unexplained.is_empty(),
         "differences from PMapper without an explanation: {unexplained:#?}"
     );
     assert!(
-        gone.is_empty(),
-        "explained differences that no longer occur, remove them: {gone:#?}"
+        resolved.is_empty(),
+        "explained differences that no longer occur, remove them: {resolved:#?}"
     );
     assert!(pairs.len() >= 30, "compare at least 30 pairs");
     let compared: usize = answers.iter().map(BTreeSet::len).sum();

@@ -66,8 +66,8 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// A command whose environment can reach only the given emulator: fake credentials,
-/// no profile, no instance metadata, and `home` as `HOME`.
+/// Builds a command whose environment can reach only the given emulator: fake
+/// credentials, no profile, no instance metadata, and `home` as `HOME`.
 pub fn isolated_command(program: &str, endpoint: &str, home: &Path) -> Command {
     let mut command = Command::new(program);
     for variable in [
