@@ -182,3 +182,32 @@ pub(crate) fn worker_name() -> String {
         .unwrap_or_else(|| "localhost".into());
     format!("{host}:{}", std::process::id())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use muster_domain::inventory::metadata_v1;
+    use muster_domain::{Entity, EntityType};
+
+    #[tokio::test]
+    async fn failed_analysis_becomes_warning() {
+        let mut fields = serde_json::Map::new();
+        fields.insert("Versions".into(), serde_json::Value::from("not a list"));
+        let inventory = Inventory {
+            entities: vec![Entity {
+                entity_type: EntityType::Connection,
+                source_id: "arn:aws:iam::111122223333:policy/p".into(),
+                source_type: "policy".into(),
+                name: "p".into(),
+                metadata: metadata_v1(fields),
+            }],
+            ..Inventory::default()
+        };
+
+        let (kept, analysis) = analyze_in_background(inventory).await;
+        assert!(analysis.is_none());
+        assert_eq!(kept.entities.len(), 1, "the inventory is stored unchanged");
+        assert_eq!(kept.warnings.len(), 1);
+        assert!(kept.warnings[0].starts_with("the policy analysis failed:"), "{:?}", kept.warnings);
+    }
+}

@@ -49,21 +49,21 @@ fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     Ok((status, body))
 }
 
-fn wait_for(port: u16, path: &str, process: &mut ChildGuard, what: &str) {
+fn wait_for(port: u16, path: &str, process: &mut ChildGuard, program: &str) {
     let started = Instant::now();
     loop {
         if let Ok((200, _)) = http_get(port, path) {
             return;
         }
         if let Ok(Some(status)) = process.0.try_wait() {
-            panic!("{what} exited with {status}");
+            panic!("{program} exited with {status}");
         }
-        assert!(started.elapsed() < STARTUP_TIMEOUT, "{what} did not respond within {STARTUP_TIMEOUT:?}");
+        assert!(started.elapsed() < STARTUP_TIMEOUT, "{program} did not respond within {STARTUP_TIMEOUT:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-/// A command whose environment cannot reach real AWS.
+/// Builds a command whose environment cannot reach real AWS.
 fn isolated(program: &Path) -> Command {
     let mut command = Command::new(program);
     for variable in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "MUSTER_DATABASE_URL", "MUSTER_SECRET_KEY"] {
@@ -136,7 +136,7 @@ fn sync_then_who_can_and_findings() {
         "{warnings:?}"
     );
 
-    // bob.dev gets s3:PutObject through the default version of app-deploy; alice.admin
+    // bob.dev gets s3:PutObject through the default version of app-deploy, and alice.admin
     // through AdministratorAccess in the admins group.
     let answer = json(&muster(&data_dir, &endpoint, &[
         "who-can", "s3:PutObject", "arn:aws:s3:::deploy-artifacts/build.zip", "--integration", "moto", "--output", "json",

@@ -9,7 +9,7 @@ use muster_policy::{analyze_account, who_can, AnalysisOptions, Grant};
 use muster_store::SnapshotAnalysis;
 
 /// Analyses an AWS inventory. Returns an error message when the inventory cannot be read
-/// as an account; the caller records it as a warning and keeps the sync.
+/// as an account, which the sync records as a warning.
 pub fn analyze_inventory(inventory: &Inventory) -> Result<SnapshotAnalysis, String> {
     let loaded = account_from_inventory(inventory).map_err(|error| error.to_string())?;
     let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
@@ -27,7 +27,11 @@ pub fn analyze_inventory(inventory: &Inventory) -> Result<SnapshotAnalysis, Stri
         let findings = serde_json::to_value(&principal).map_err(|error| error.to_string())?;
         stored.push((EntityKey::new(entity_type, principal.arn), findings));
     }
-    let document = serde_json::to_value(&report).map_err(|error| error.to_string())?;
+    let mut document = serde_json::to_value(&report).map_err(|error| error.to_string())?;
+    // Each principal is stored once, with its entity, so the document keeps only the summary.
+    if let Some(object) = document.as_object_mut() {
+        object.remove("principals");
+    }
     Ok(SnapshotAnalysis {
         document,
         principals: stored,
@@ -87,5 +91,57 @@ impl Muster {
         serde_json::from_value(value).map(Some).map_err(|error| ServiceError::Analysis {
             message: format!("the stored findings of entity `{id}` are unreadable: {error}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use muster_domain::inventory::metadata_v1;
+    use muster_domain::Entity;
+    use serde_json::json;
+
+    fn principal(entity_type: EntityType, source_type: &str, arn: &str, fields: serde_json::Value) -> Entity {
+        let serde_json::Value::Object(fields) = fields else { panic!("fields must be an object") };
+        Entity {
+            entity_type,
+            source_id: arn.into(),
+            source_type: source_type.into(),
+            name: arn.rsplit('/').next().unwrap_or(arn).into(),
+            metadata: metadata_v1(fields),
+        }
+    }
+
+    #[test]
+    fn findings_keyed_by_entity() {
+        let inventory = Inventory {
+            entities: vec![
+                principal(EntityType::Identity, "user", "arn:aws:iam::111122223333:user/ana", json!({})),
+                principal(EntityType::Connection, "role", "arn:aws:iam::111122223333:role/ci", json!({"TrustPolicy": null})),
+            ],
+            ..Inventory::default()
+        };
+        let analysis = analyze_inventory(&inventory).unwrap();
+
+        let keys: Vec<&EntityKey> = analysis.principals.iter().map(|(key, _)| key).collect();
+        assert_eq!(keys[0], &EntityKey::new(EntityType::Identity, "arn:aws:iam::111122223333:user/ana"));
+        assert_eq!(keys[1], &EntityKey::new(EntityType::Connection, "arn:aws:iam::111122223333:role/ci"));
+        assert_eq!(analysis.document["summary"]["principals"], 2);
+        assert!(analysis.document.get("principals").is_none(), "principals are stored per entity");
+    }
+
+    #[test]
+    fn unreadable_inventory_is_error() {
+        let inventory = Inventory {
+            entities: vec![principal(
+                EntityType::Connection,
+                "policy",
+                "arn:aws:iam::111122223333:policy/p",
+                json!({"Versions": "not a list"}),
+            )],
+            ..Inventory::default()
+        };
+        let error = analyze_inventory(&inventory).unwrap_err();
+        assert!(error.contains("PolicyVersionList"), "{error}");
     }
 }
