@@ -16,7 +16,7 @@ mod oracle;
 use std::collections::{BTreeMap, BTreeSet};
 
 use muster_policy::{analyze_account, AnalysisOptions, PrincipalFindings, RiskCategory};
-use oracle::{isolated_command, run, tools_present, Fixture};
+use oracle::{isolated_command, run, tools_present, Fixture, Tool, BASE_TOOLS};
 use serde_json::Value;
 
 /// One Cloudsplaining finding for one principal.
@@ -210,11 +210,12 @@ fn covered(muster: &PrincipalFindings, finding: &Finding) -> bool {
 
 #[test]
 fn cloudsplaining_findings_are_among_ours() {
-    if !tools_present(&[
-        ("moto_server", &["--help"]),
-        ("aws", &["--version"]),
-        ("cloudsplaining", &["--version"]),
-    ]) {
+    let cloudsplaining = Tool {
+        name: "cloudsplaining",
+        program: "cloudsplaining",
+        args: &["--version"],
+    };
+    if !tools_present(&[BASE_TOOLS.as_slice(), &[cloudsplaining]].concat()) {
         return;
     }
     let fixture = Fixture::build();

@@ -18,7 +18,7 @@ mod oracle;
 use std::collections::BTreeSet;
 
 use muster_policy::{who_can, PrincipalId, Verdict};
-use oracle::{isolated_command, run, tools_present, Fixture, ACCOUNT_ID};
+use oracle::{isolated_command, run, tools_present, Fixture, Tool, ACCOUNT_ID, BASE_TOOLS};
 
 fn iam(kind: &str, name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:{kind}/{name}")
@@ -147,11 +147,12 @@ fn pmapper_answers(fixture: &Fixture, queries: &[Vec<String>]) -> Vec<BTreeSet<S
 fn who_can_agrees_with_pmapper() {
     let wrapper = oracle::fixture("run_pmapper.py");
     let wrapper = wrapper.to_str().unwrap();
-    if !tools_present(&[
-        ("moto_server", &["--help"]),
-        ("aws", &["--version"]),
-        ("python3", &[wrapper, "--help"]),
-    ]) {
+    let pmapper = Tool {
+        name: "principalmapper",
+        program: "python3",
+        args: &[wrapper, "--help"],
+    };
+    if !tools_present(&[BASE_TOOLS.as_slice(), &[pmapper]].concat()) {
         return;
     }
     let fixture = Fixture::build();

@@ -34,13 +34,22 @@ fn base_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../muster-aws/tests/fixtures/build_account.py")
 }
 
+/// A tool a test needs: its name for messages, and a command that succeeds when it is
+/// installed.
+#[derive(Clone, Copy)]
+pub struct Tool<'a> {
+    pub name: &'a str,
+    pub program: &'a str,
+    pub args: &'a [&'a str],
+}
+
 /// Returns whether the test should run. A missing tool skips the test with a message,
 /// unless `CI` is set: there the test fails, because CI installs every tool.
-pub fn tools_present(tools: &[(&str, &[&str])]) -> bool {
+pub fn tools_present(tools: &[Tool<'_>]) -> bool {
     let missing: Vec<&str> = tools
         .iter()
-        .filter(|(program, args)| !runs(program, args))
-        .map(|(program, args)| args.last().copied().unwrap_or(program))
+        .filter(|tool| !runs(tool.program, tool.args))
+        .map(|tool| tool.name)
         .collect();
     if missing.is_empty() {
         return true;
@@ -172,6 +181,25 @@ fn answers(port: u16) -> bool {
     let _ = stream.read_to_string(&mut response);
     response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")
 }
+
+/// The tools every oracle test needs: the emulator, boto3 for the builders, and awscli.
+pub const BASE_TOOLS: [Tool<'static>; 3] = [
+    Tool {
+        name: "moto_server",
+        program: "moto_server",
+        args: &["--help"],
+    },
+    Tool {
+        name: "boto3",
+        program: "python3",
+        args: &["-c", "import boto3"],
+    },
+    Tool {
+        name: "awscli",
+        program: "aws",
+        args: &["--version"],
+    },
+];
 
 /// The fixture account in a running moto, and its authorization details on disk.
 pub struct Fixture {
