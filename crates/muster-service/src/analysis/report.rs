@@ -2,11 +2,20 @@
 //! with the statements behind each.
 
 use muster_policy::{
-    catalog, describe_access, describe_findings, effective_access, Account, AccountAnalysis, Line, PrincipalId,
-    StatementRef,
+    catalog, describe_access, describe_findings, effective_access, AccessLevel, Account, AccountAnalysis,
+    EffectiveAccess, Line, PrincipalFindings, PrincipalId, ResourceScope, StatementRef,
 };
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Services above which a principal's access is summarised with one line per access level
+/// instead of one line per service and level. An administrator policy allows actions of
+/// more than 400 services, and one line for each would make a page of thousands of lines.
+const MAX_SERVICES_LISTED: usize = 12;
+
+/// Service names one summarised access line lists before "and N more".
+const SERVICES_NAMED: usize = 5;
 
 /// Counts and lists that head the report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -85,7 +94,6 @@ impl AccountReport {
 /// Builds the report of an analysed account. `load_problems` are the messages of what
 /// loading the account skipped.
 pub fn build_report(account: &Account, analysis: &AccountAnalysis, load_problems: Vec<String>) -> AccountReport {
-    let catalog = catalog();
     let mut summary = ReportSummary {
         principals: analysis.principals.len(),
         public_roles: analysis.public_roles.clone(),
@@ -93,43 +101,20 @@ pub fn build_report(account: &Account, analysis: &AccountAnalysis, load_problems
         ..ReportSummary::default()
     };
 
-    let mut principals = Vec::with_capacity(analysis.principals.len());
-    for findings in &analysis.principals {
-        let risks: Vec<String> = findings.risks.iter().map(|risk| category_name(risk.category)).collect();
-        for risk in &risks {
+    let principals: Vec<PrincipalReport> = analysis
+        .principals
+        .par_iter()
+        .map(|findings| principal_report(account, findings))
+        .collect();
+    for principal in &principals {
+        for risk in &principal.risks {
             *summary.risk_categories.entry(risk.clone()).or_default() += 1;
         }
-        if findings.admin.is_some() {
-            summary.admins.push(findings.name.clone());
+        if principal.admin {
+            summary.admins.push(principal.name.clone());
         }
-        summary.escalation_paths += findings.escalations.len();
-        let unknown_actions: Vec<String> = findings
-            .unknown_actions
-            .iter()
-            .map(|unknown| format!("{} ({})", unknown.action, unknown.policy))
-            .collect();
-        summary.unknown_actions.extend(unknown_actions.iter().cloned());
-
-        let access = effective_access(
-            &account.policies_of(findings.principal),
-            &account.principal_context(findings.principal),
-            catalog,
-        );
-        principals.push(PrincipalReport {
-            arn: findings.arn.clone(),
-            name: findings.name.clone(),
-            kind: match findings.principal {
-                PrincipalId::User(_) => "user".into(),
-                PrincipalId::Role(_) => "role".into(),
-            },
-            admin: findings.admin.is_some(),
-            admin_conditional: findings.admin.as_ref().is_some_and(|admin| admin.conditional),
-            escalations: findings.escalations.len(),
-            risks,
-            unknown_actions,
-            findings: describe_findings(findings).iter().map(report_line).collect(),
-            access: describe_access(&access, catalog).iter().map(report_line).collect(),
-        });
+        summary.escalation_paths += principal.escalations;
+        summary.unknown_actions.extend(principal.unknown_actions.iter().cloned());
     }
     summary.unknown_actions.sort();
     summary.unknown_actions.dedup();
@@ -139,6 +124,93 @@ pub fn build_report(account: &Account, analysis: &AccountAnalysis, load_problems
         catalog: analysis.catalog.clone(),
         summary,
         principals,
+    }
+}
+
+fn principal_report(account: &Account, findings: &PrincipalFindings) -> PrincipalReport {
+    let access = effective_access(
+        &account.policies_of(findings.principal),
+        &account.principal_context(findings.principal),
+        catalog(),
+    );
+    PrincipalReport {
+        arn: findings.arn.clone(),
+        name: findings.name.clone(),
+        kind: match findings.principal {
+            PrincipalId::User(_) => "user".into(),
+            PrincipalId::Role(_) => "role".into(),
+        },
+        admin: findings.admin.is_some(),
+        admin_conditional: findings.admin.as_ref().is_some_and(|admin| admin.conditional),
+        escalations: findings.escalations.len(),
+        risks: findings.risks.iter().map(|risk| category_name(risk.category)).collect(),
+        unknown_actions: findings
+            .unknown_actions
+            .iter()
+            .map(|unknown| format!("{} ({})", unknown.action, unknown.policy))
+            .collect(),
+        findings: describe_findings(findings).iter().map(report_line).collect(),
+        access: access_lines(&access),
+    }
+}
+
+/// Describes effective access per service and level, or per level alone when the access
+/// spans more than [`MAX_SERVICES_LISTED`] services.
+fn access_lines(access: &EffectiveAccess) -> Vec<ReportLine> {
+    if access.services.len() <= MAX_SERVICES_LISTED {
+        return describe_access(access, catalog()).iter().map(report_line).collect();
+    }
+    let mut lines = Vec::new();
+    for level in AccessLevel::ALL {
+        let mut services = Vec::new();
+        let mut action_count = 0;
+        let mut everywhere = true;
+        let mut conditional = false;
+        let mut statements: Vec<&StatementRef> = Vec::new();
+        for service in &access.services {
+            let Some(level_access) = service.levels.iter().find(|candidate| candidate.level == level) else {
+                continue;
+            };
+            services.push(service.prefix.as_str());
+            action_count += level_access.actions.len();
+            for action in &level_access.actions {
+                everywhere &= action.resources == ResourceScope::All;
+                conditional |= action.conditional;
+                for statement in &action.granted_by {
+                    if !statements.contains(&statement) {
+                        statements.push(statement);
+                    }
+                }
+            }
+        }
+        if services.is_empty() {
+            continue;
+        }
+        let mut named = services.iter().take(SERVICES_NAMED).copied().collect::<Vec<_>>().join(", ");
+        if services.len() > SERVICES_NAMED {
+            named.push_str(&format!(" and {} more", services.len() - SERVICES_NAMED));
+        }
+        let scope = if everywhere { "every resource" } else { "some resources" };
+        let condition = if conditional { ", some only under conditions" } else { "" };
+        lines.push(ReportLine {
+            text: format!(
+                "can {} {scope} of {} services ({action_count} {level} actions: {named}){condition}",
+                verb(level),
+                services.len()
+            ),
+            statements: statements.into_iter().map(statement_summary).collect(),
+        });
+    }
+    lines
+}
+
+fn verb(level: AccessLevel) -> &'static str {
+    match level {
+        AccessLevel::List => "list",
+        AccessLevel::Read => "read",
+        AccessLevel::Write => "change",
+        AccessLevel::PermissionsManagement => "manage permissions of",
+        AccessLevel::Tagging => "tag",
     }
 }
 
@@ -226,6 +298,8 @@ mod tests {
         assert!(ops.admin);
         assert_eq!(ops.kind, "user");
         assert!(ops.findings[0].text.starts_with("is administrator"), "{:?}", ops.findings);
+        assert_eq!(ops.access.len(), AccessLevel::ALL.len(), "one line per access level: {:?}", ops.access);
+        assert!(ops.access[0].text.starts_with("can list every resource of "), "{}", ops.access[0].text);
         let statement = &ops.access[0].statements[0];
         assert_eq!(statement.sid.as_deref(), Some("Everything"));
         assert_eq!(statement.policy, "inline policy `all`");
