@@ -106,7 +106,7 @@ fn lines(page: &mut String, heading: &str, lines: &[ReportLine]) {
     }
     let _ = writeln!(page, "<h4>{}</h4>\n<ul>", escape(heading));
     for line in lines {
-        let _ = write!(page, "<li>{}", escape(&line.text));
+        let _ = write!(page, "<li>{}", with_code(&line.text));
         if !line.statements.is_empty() {
             let _ = write!(
                 page,
@@ -122,7 +122,7 @@ fn lines(page: &mut String, heading: &str, lines: &[ReportLine]) {
                 let _ = write!(
                     page,
                     "<li>{}: <code>{}</code></li>",
-                    escape(&name),
+                    with_code(&name),
                     escape(&statement.text)
                 );
             }
@@ -138,6 +138,24 @@ fn names(items: &[String]) -> String {
         return "none".into();
     }
     items.iter().map(|item| escape(item)).collect::<Vec<_>>().join(", ")
+}
+
+/// Escapes text and shows each `quoted` part as code. Text with an odd number of
+/// backticks is only escaped.
+fn with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape(text);
+    }
+    let mut html = String::with_capacity(text.len() + 16);
+    for (index, part) in parts.iter().enumerate() {
+        if index % 2 == 1 {
+            let _ = write!(html, "<code>{}</code>", escape(part));
+        } else {
+            html.push_str(&escape(part));
+        }
+    }
+    html
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -159,6 +177,12 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_parts_become_code() {
+        assert_eq!(with_code("on `a<b>` and `c`"), "on <code>a&lt;b&gt;</code> and <code>c</code>");
+        assert_eq!(with_code("odd ` tick"), "odd ` tick");
+    }
 
     #[test]
     fn escape_covers_markup_and_quotes() {

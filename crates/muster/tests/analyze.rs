@@ -67,7 +67,7 @@ fn analyze_html_is_self_contained() {
     assert!(!html.contains("src="), "the report loads no external assets");
     assert!(!html.contains("href="), "the report links no external assets");
     assert!(html.contains("can make itself administrator through iam:CreatePolicyVersion"));
-    assert!(html.contains("Statement `MaintainOwnPolicy` of managed policy"));
+    assert!(html.contains("Statement <code>MaintainOwnPolicy</code> of managed policy"));
     assert!(html.contains("arn:aws:iam::111122223333:role/partner-audit"));
     assert_eq!(html.matches("<section class=\"principal\">").count(), 5);
 }
