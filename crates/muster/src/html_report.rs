@@ -144,7 +144,7 @@ fn names(items: &[String]) -> String {
 /// backticks is only escaped.
 fn with_code(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len() % 2 != 1 {
         return escape(text);
     }
     let mut html = String::with_capacity(text.len() + 16);
