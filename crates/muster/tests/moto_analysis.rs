@@ -153,6 +153,11 @@ fn sync_then_who_can_and_findings() {
     let entities = json(&muster(&data_dir, &endpoint, &["entities", "list", "--search", "alice.admin", "--output", "json"]));
     let alice = entities["items"].as_array().unwrap().iter().find(|entity| entity["source_id"] == alice_arn.as_str()).unwrap();
     let alice_id = alice["id"].as_str().unwrap().to_string();
+    let shown = json(&muster(&data_dir, &endpoint, &["entities", "show", &alice_id, "--output", "json"]));
+    assert_eq!(shown["findings"]["admin"], true, "{shown}");
+    assert_eq!(shown["source_id"], alice_arn.as_str());
+    let text = muster(&data_dir, &endpoint, &["entities", "show", &alice_id]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("What it can do:\n  - is administrator"));
 
     let port = free_port();
     let server = isolated(Path::new(env!("CARGO_BIN_EXE_muster")))

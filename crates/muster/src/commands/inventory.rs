@@ -3,6 +3,7 @@
 use super::describe;
 use crate::cli::{EntitiesCommand, OutputFormat, SyncRunsCommand};
 use crate::output::{self, or_dash, print_fields, Table};
+use muster_service::analysis::PrincipalReport;
 use muster_service::{EntityDetail, EntityFilter, EntityPage, Muster, RelatedEntity, SyncRun};
 use std::process::ExitCode;
 
@@ -31,7 +32,12 @@ pub async fn run_entities(muster: &Muster, command: EntitiesCommand, format: Out
         }
         EntitiesCommand::Show { id } => {
             let detail = muster.entity(tenant, &id).await.map_err(describe)?;
-            output::print(format, &detail, print_entity)?;
+            let findings = muster
+                .entity_findings(tenant, &detail.entity.id)
+                .await
+                .map_err(describe)?;
+            let shown = EntityWithFindings { detail, findings };
+            output::print(format, &shown, print_entity)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -76,7 +82,17 @@ fn print_entity_page(page: &EntityPage) {
     println!("{first}-{} of {} entities", u64::from(page.offset) + shown, page.total);
 }
 
-fn print_entity(detail: &EntityDetail) {
+/// An entity as `entities show` prints it: the detail and, for an AWS user or role, the
+/// policy findings stored with its snapshot.
+#[derive(serde::Serialize)]
+struct EntityWithFindings {
+    #[serde(flatten)]
+    detail: EntityDetail,
+    findings: Option<PrincipalReport>,
+}
+
+fn print_entity(shown: &EntityWithFindings) {
+    let detail = &shown.detail;
     let entity = &detail.entity;
     print_fields(&[
         ("ID", entity.id.to_string()),
@@ -93,6 +109,20 @@ fn print_entity(detail: &EntityDetail) {
         "{}",
         serde_json::to_string_pretty(&entity.metadata).unwrap_or_else(|_| entity.metadata.to_string())
     );
+    if let Some(findings) = &shown.findings {
+        println!();
+        println!("What it can do:");
+        for line in findings.findings.iter().chain(&findings.access) {
+            println!("  - {}", line.text);
+            for statement in &line.statements {
+                let name = match &statement.sid {
+                    Some(sid) => format!("statement `{sid}`"),
+                    None => format!("statement {}", statement.number),
+                };
+                println!("      {name} of {}: {}", statement.policy, statement.text);
+            }
+        }
+    }
     print_related("Has access through / is reached from (parents)", &detail.parents);
     print_related("Has access to (children)", &detail.children);
 }
