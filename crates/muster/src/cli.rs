@@ -69,6 +69,20 @@ pub struct AnalyzeArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+
+    /// Leave out principals whose name or ARN matches this pattern (`*` and `?` wildcards);
+    /// repeat for several.
+    #[arg(long = "exclude-principal", value_name = "PATTERN")]
+    pub exclude_principals: Vec<String>,
+
+    /// Ignore policies whose name or ARN matches this pattern; repeat for several.
+    #[arg(long = "exclude-policy", value_name = "PATTERN")]
+    pub exclude_policies: Vec<String>,
+
+    /// Report no finding that rests on an action matching this pattern, e.g. `s3:Get*`;
+    /// repeat for several.
+    #[arg(long = "exclude-action", value_name = "PATTERN")]
+    pub exclude_actions: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -94,6 +94,20 @@ fn analyze_html_escapes_names() {
 }
 
 #[test]
+fn analyze_exclusions_remove_findings() {
+    let example = example_file();
+    let text = success(&[
+        "analyze", example.to_str().unwrap(), "--output", "json",
+        "--exclude-principal", "alice", "--exclude-policy", "developer-tools",
+    ]);
+    let analysis: Value = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = analysis["principals"].as_array().unwrap().iter().map(|principal| principal["name"].as_str().unwrap()).collect();
+
+    assert!(!names.contains(&"alice"), "{names:?}");
+    assert!(principal(&analysis, "bob")["admin"].is_null(), "bob's only route to admin is the excluded policy");
+}
+
+#[test]
 fn analyze_writes_out_file() {
     let out = std::env::temp_dir().join(format!("muster-report-{}.html", ulid::Ulid::new()));
     let example = example_file();

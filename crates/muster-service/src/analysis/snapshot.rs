@@ -12,6 +12,7 @@ use muster_store::SnapshotAnalysis;
 /// as an account, which the sync records as a warning.
 pub fn analyze_inventory(inventory: &Inventory) -> Result<SnapshotAnalysis, String> {
     let loaded = account_from_inventory(inventory).map_err(|error| error.to_string())?;
+    // NOTE: a sync analyses with no exclusions; only `muster analyze` accepts them so far.
     let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
     let problems = loaded.problems.iter().map(ToString::to_string).collect();
     let mut report = build_report(&loaded.account, &analysis, problems);

@@ -4,14 +4,21 @@
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::html_report;
 use anyhow::Context;
-use muster_policy::{analyze_account, AnalysisOptions, LoadedAccount};
+use muster_policy::{analyze_account, AnalysisOptions, Exclusions, LoadedAccount};
 use muster_service::analysis::{build_report, AccountReport, PrincipalReport};
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(args: AnalyzeArgs, format: OutputFormat) -> anyhow::Result<ExitCode> {
     let loaded = load_file(&args.file)?;
-    let analysis = analyze_account(&loaded.account, &AnalysisOptions::default());
+    let options = AnalysisOptions {
+        exclusions: Exclusions {
+            principals: args.exclude_principals.clone(),
+            policies: args.exclude_policies.clone(),
+            actions: args.exclude_actions.clone(),
+        },
+    };
+    let analysis = analyze_account(&loaded.account, &options);
     let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
 
     let text = match format {
