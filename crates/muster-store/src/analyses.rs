@@ -68,7 +68,8 @@ impl Store {
             .bind(snapshot.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| parse_json(&row.try_get::<String, _>("document")?)).transpose()
+        row.map(|row| parse_json(&row.try_get::<String, _>("document")?))
+            .transpose()
     }
 
     /// Returns the stored findings of an entity in its integration's current snapshot, or
@@ -86,7 +87,8 @@ impl Store {
         .bind(entity.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| parse_json(&row.try_get::<String, _>("findings")?)).transpose()
+        row.map(|row| parse_json(&row.try_get::<String, _>("findings")?))
+            .transpose()
     }
 
     /// Reads the current snapshot of an integration back as an inventory, or `None` when

@@ -4,7 +4,8 @@
 use muster_service::analysis::{AccountReport, PrincipalReport, ReportLine};
 use std::fmt::Write;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}\
+const STYLE: &str =
+    "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #d0d7de}\
 h3{font-size:1.05rem;margin-bottom:.3rem}code{font-size:.9em;background:#f3f4f6;padding:0 .2em;border-radius:3px}\
 table{border-collapse:collapse}td,th{text-align:left;padding:.25rem .8rem .25rem 0;vertical-align:top}\
@@ -78,14 +79,22 @@ fn principal_section(page: &mut String, principal: &PrincipalReport) {
         escape(&principal.name)
     );
     if principal.admin {
-        let label = if principal.admin_conditional { "admin (conditional)" } else { "admin" };
+        let label = if principal.admin_conditional {
+            "admin (conditional)"
+        } else {
+            "admin"
+        };
         let _ = write!(page, "<span class=\"badge admin\">{label}</span>");
     }
     if principal.escalations > 0 {
         let _ = write!(page, "<span class=\"badge escalation\">escalation</span>");
     }
     for risk in &principal.risks {
-        let _ = write!(page, "<span class=\"badge risk\">{}</span>", escape(&risk.replace('_', " ")));
+        let _ = write!(
+            page,
+            "<span class=\"badge risk\">{}</span>",
+            escape(&risk.replace('_', " "))
+        );
     }
     let _ = writeln!(page, "</h3>\n<p class=\"muted\">{}</p>", escape(&principal.arn));
 
@@ -95,7 +104,11 @@ fn principal_section(page: &mut String, principal: &PrincipalReport) {
     lines(page, "Findings", &principal.findings);
     lines(page, "Access", &principal.access);
     if !principal.unknown_actions.is_empty() {
-        let _ = writeln!(page, "<p class=\"warning\">Unknown actions: {}</p>", names(&principal.unknown_actions));
+        let _ = writeln!(
+            page,
+            "<p class=\"warning\">Unknown actions: {}</p>",
+            names(&principal.unknown_actions)
+        );
     }
     let _ = writeln!(page, "</section>");
 }
@@ -180,12 +193,18 @@ mod tests {
 
     #[test]
     fn quoted_parts_become_code() {
-        assert_eq!(with_code("on `a<b>` and `c`"), "on <code>a&lt;b&gt;</code> and <code>c</code>");
+        assert_eq!(
+            with_code("on `a<b>` and `c`"),
+            "on <code>a&lt;b&gt;</code> and <code>c</code>"
+        );
         assert_eq!(with_code("odd ` tick"), "odd ` tick");
     }
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

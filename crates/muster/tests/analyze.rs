@@ -26,7 +26,11 @@ fn muster(args: &[&str]) -> (Output, PathBuf) {
 
 fn success(args: &[&str]) -> String {
     let (output, data_dir) = muster(args);
-    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!data_dir.exists(), "an offline command created the data directory");
     String::from_utf8(output.stdout).unwrap()
 }
@@ -47,12 +51,22 @@ fn analyze_json_lists_findings() {
     let analysis: Value = serde_json::from_str(&text).unwrap();
 
     assert_eq!(analysis["account_id"], "111122223333");
-    assert_eq!(analysis["public_roles"][0], "arn:aws:iam::111122223333:role/partner-audit");
+    assert_eq!(
+        analysis["public_roles"][0],
+        "arn:aws:iam::111122223333:role/partner-audit"
+    );
     assert_eq!(analysis["load_problems"].as_array().unwrap().len(), 0);
     assert!(principal(&analysis, "alice")["admin"].is_object());
     let bob = principal(&analysis, "bob");
-    assert!(bob["admin"]["path"].is_object(), "bob reaches admin through a path: {bob}");
-    assert!(bob["escalations"].as_array().unwrap().iter().any(|used| used["technique"] == "create-policy-version"));
+    assert!(
+        bob["admin"]["path"].is_object(),
+        "bob reaches admin through a path: {bob}"
+    );
+    assert!(bob["escalations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|used| used["technique"] == "create-policy-version"));
     assert!(principal(&analysis, "carol")["admin"].is_null());
 }
 
@@ -97,21 +111,42 @@ fn analyze_html_escapes_names() {
 fn analyze_exclusions_remove_findings() {
     let example = example_file();
     let text = success(&[
-        "analyze", example.to_str().unwrap(), "--output", "json",
-        "--exclude-principal", "alice", "--exclude-policy", "developer-tools",
+        "analyze",
+        example.to_str().unwrap(),
+        "--output",
+        "json",
+        "--exclude-principal",
+        "alice",
+        "--exclude-policy",
+        "developer-tools",
     ]);
     let analysis: Value = serde_json::from_str(&text).unwrap();
-    let names: Vec<&str> = analysis["principals"].as_array().unwrap().iter().map(|principal| principal["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = analysis["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|principal| principal["name"].as_str().unwrap())
+        .collect();
 
     assert!(!names.contains(&"alice"), "{names:?}");
-    assert!(principal(&analysis, "bob")["admin"].is_null(), "bob's only route to admin is the excluded policy");
+    assert!(
+        principal(&analysis, "bob")["admin"].is_null(),
+        "bob's only route to admin is the excluded policy"
+    );
 }
 
 #[test]
 fn analyze_writes_out_file() {
     let out = std::env::temp_dir().join(format!("muster-report-{}.html", ulid::Ulid::new()));
     let example = example_file();
-    let printed = success(&["analyze", example.to_str().unwrap(), "--output", "html", "--out", out.to_str().unwrap()]);
+    let printed = success(&[
+        "analyze",
+        example.to_str().unwrap(),
+        "--output",
+        "html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let written = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
 
@@ -148,7 +183,10 @@ fn analyze_invalid_file_names_path() {
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr.contains("is not the output of `aws iam get-account-authorization-details`"), "{stderr}");
+    assert!(
+        stderr.contains("is not the output of `aws iam get-account-authorization-details`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("UserDetailList[0].UserName"), "{stderr}");
 }
 
@@ -163,11 +201,21 @@ fn html_rejected_for_other_commands() {
 fn who_can_file_lists_grants() {
     let example = example_file();
     let text = success(&[
-        "who-can", "iam:CreatePolicyVersion", "arn:aws:iam::111122223333:policy/developer-tools",
-        "--file", example.to_str().unwrap(), "--output", "json",
+        "who-can",
+        "iam:CreatePolicyVersion",
+        "arn:aws:iam::111122223333:policy/developer-tools",
+        "--file",
+        example.to_str().unwrap(),
+        "--output",
+        "json",
     ]);
     let answer: Value = serde_json::from_str(&text).unwrap();
-    let names: Vec<&str> = answer["grants"].as_array().unwrap().iter().map(|grant| grant["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = answer["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|grant| grant["name"].as_str().unwrap())
+        .collect();
 
     assert_eq!(names, ["alice", "bob"]);
     let bob = &answer["grants"][1];
@@ -181,28 +229,49 @@ fn who_can_conditional_deny_and_context() {
     let example = example_file();
     let args = |context: &[&str]| {
         let mut args = vec![
-            "who-can", "s3:GetObject", "arn:aws:s3:::example-reports/q1.csv", "--file", example.to_str().unwrap(), "--output", "json",
+            "who-can",
+            "s3:GetObject",
+            "arn:aws:s3:::example-reports/q1.csv",
+            "--file",
+            example.to_str().unwrap(),
+            "--output",
+            "json",
         ];
         args.extend_from_slice(context);
         let answer: Value = serde_json::from_str(&success(&args)).unwrap();
-        answer["grants"].as_array().unwrap().iter().find(|grant| grant["name"] == "carol").cloned()
+        answer["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|grant| grant["name"] == "carol")
+            .cloned()
     };
 
     let unknown = args(&[]).unwrap();
     assert_eq!(unknown["verdict"], "conditional");
-    assert!(unknown["conditions"][0].as_str().unwrap().contains("aws:MultiFactorAuthPresent"));
+    assert!(unknown["conditions"][0]
+        .as_str()
+        .unwrap()
+        .contains("aws:MultiFactorAuthPresent"));
 
     let with_mfa = args(&["--context", "aws:MultiFactorAuthPresent=true"]).unwrap();
     assert_eq!(with_mfa["verdict"], "allowed");
 
-    assert!(args(&["--context", "aws:MultiFactorAuthPresent=false"]).is_none(), "the deny applies without MFA");
+    assert!(
+        args(&["--context", "aws:MultiFactorAuthPresent=false"]).is_none(),
+        "the deny applies without MFA"
+    );
 }
 
 #[test]
 fn who_can_table_names_statements() {
     let example = example_file();
     let text = success(&[
-        "who-can", "s3:GetObject", "arn:aws:s3:::example-reports/q1.csv", "--file", example.to_str().unwrap(),
+        "who-can",
+        "s3:GetObject",
+        "arn:aws:s3:::example-reports/q1.csv",
+        "--file",
+        example.to_str().unwrap(),
     ]);
     assert!(text.contains("arn:aws:iam::111122223333:user/carol  conditional  statement `ReadReports` of inline policy `read-reports`"), "{text}");
 }
@@ -217,7 +286,15 @@ fn who_can_needs_a_source() {
 #[test]
 fn who_can_rejects_bad_context() {
     let example = example_file();
-    let (output, _) = muster(&["who-can", "s3:GetObject", "*", "--file", example.to_str().unwrap(), "--context", "novalue"]);
+    let (output, _) = muster(&[
+        "who-can",
+        "s3:GetObject",
+        "*",
+        "--file",
+        example.to_str().unwrap(),
+        "--context",
+        "novalue",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("expected KEY=VALUE"));
 }

@@ -12,7 +12,9 @@ const DEV_ARN: &str = "arn:aws:iam::111122223333:user/dev";
 const POLICY_ARN: &str = "arn:aws:iam::111122223333:policy/dev-tools";
 
 fn entity(entity_type: EntityType, source_type: &str, arn: &str, name: &str, fields: Value) -> Entity {
-    let Value::Object(fields) = fields else { panic!("fields must be an object") };
+    let Value::Object(fields) = fields else {
+        panic!("fields must be an object")
+    };
     Entity {
         entity_type,
         source_id: arn.into(),
@@ -29,11 +31,23 @@ fn account_inventory() -> Inventory {
         {"Sid": "OwnPolicy", "Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": POLICY_ARN},
         {"Sid": "ReadAll", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
     ]});
-    let dev = entity(EntityType::Identity, "user", DEV_ARN, "dev", json!({"UserId": "AIDAEXAMPLEDEV", "Tags": {}}));
-    let policy = entity(EntityType::Connection, "policy", POLICY_ARN, "dev-tools", json!({
-        "DefaultVersionId": "v1",
-        "Versions": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": policy_document}],
-    }));
+    let dev = entity(
+        EntityType::Identity,
+        "user",
+        DEV_ARN,
+        "dev",
+        json!({"UserId": "AIDAEXAMPLEDEV", "Tags": {}}),
+    );
+    let policy = entity(
+        EntityType::Connection,
+        "policy",
+        POLICY_ARN,
+        "dev-tools",
+        json!({
+            "DefaultVersionId": "v1",
+            "Versions": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": policy_document}],
+        }),
+    );
     let account = entity(EntityType::Resource, "account", ACCOUNT, ACCOUNT, json!({}));
     Inventory {
         project: Some(ACCOUNT.into()),
@@ -82,7 +96,11 @@ async fn entity_api_has_findings() {
     let findings = &detail["findings"];
     assert_eq!(findings["admin"], true);
     assert!(findings["escalations"].as_u64().unwrap() >= 1);
-    assert!(findings["risks"].as_array().unwrap().iter().any(|risk| risk == "data_exfiltration"));
+    assert!(findings["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|risk| risk == "data_exfiltration"));
 
     let first = &findings["findings"][0];
     assert_eq!(
@@ -90,12 +108,27 @@ async fn entity_api_has_findings() {
         format!("can make itself administrator through iam:CreatePolicyVersion on `{POLICY_ARN}`")
     );
     assert_eq!(first["statements"][0]["sid"], "OwnPolicy");
-    assert_eq!(first["statements"][0]["policy"], format!("managed policy `{POLICY_ARN}`"));
-    assert_eq!(first["statements"][0]["text"], format!("Allow iam:CreatePolicyVersion on {POLICY_ARN}"));
-    assert!(findings["access"].as_array().unwrap().iter().any(|line| line["text"].as_str().unwrap().contains("Amazon S3")));
+    assert_eq!(
+        first["statements"][0]["policy"],
+        format!("managed policy `{POLICY_ARN}`")
+    );
+    assert_eq!(
+        first["statements"][0]["text"],
+        format!("Allow iam:CreatePolicyVersion on {POLICY_ARN}")
+    );
+    assert!(findings["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|line| line["text"].as_str().unwrap().contains("Amazon S3")));
 
     let policy_id = entity_id(integration_id, EntityType::Connection, POLICY_ARN);
-    let policy: Value = server.get(&format!("/api/v1/entities/{}", encode(&policy_id))).await.json().await.unwrap();
+    let policy: Value = server
+        .get(&format!("/api/v1/entities/{}", encode(&policy_id)))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(policy["findings"].is_null(), "a policy is no principal");
 }
 
@@ -130,9 +163,19 @@ async fn entity_page_without_analysis() {
 
     let entities: Value = server.get("/api/v1/entities?search=alice").await.json().await.unwrap();
     let alice_id = entities["items"][0]["id"].as_str().unwrap();
-    let detail: Value = server.get(&format!("/api/v1/entities/{}", encode(alice_id))).await.json().await.unwrap();
+    let detail: Value = server
+        .get(&format!("/api/v1/entities/{}", encode(alice_id)))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(detail["findings"].is_null());
-    let html = server.get(&format!("/entities/{}", encode(alice_id))).await.text().await.unwrap();
+    let html = server
+        .get(&format!("/entities/{}", encode(alice_id)))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("What it can do"));
 }
 

@@ -151,16 +151,43 @@ mod tests {
 
     #[test]
     fn inventory_rebuilds_groups_policies_and_trust() {
-        let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
-        let user = entity(EntityType::Identity, "user", "arn:aws:iam::111122223333:user/ana", "ana",
-            json!({"UserId": "AIDAEXAMPLE", "Tags": {"team": "data"}}));
-        let group = entity(EntityType::Connection, "group", "arn:aws:iam::111122223333:group/admins", "admins", json!({}));
-        let policy = entity(EntityType::Connection, "policy", "arn:aws:iam::111122223333:policy/all", "all",
-            json!({"DefaultVersionId": "v1", "Versions": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": document}]}));
-        let role = entity(EntityType::Connection, "role", "arn:aws:iam::111122223333:role/ci", "ci",
-            json!({"TrustPolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}));
-        let inline = entity(EntityType::Connection, "inline-policy", "arn:aws:iam::111122223333:role/ci#inline/read", "read",
-            json!({"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}));
+        let document =
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let user = entity(
+            EntityType::Identity,
+            "user",
+            "arn:aws:iam::111122223333:user/ana",
+            "ana",
+            json!({"UserId": "AIDAEXAMPLE", "Tags": {"team": "data"}}),
+        );
+        let group = entity(
+            EntityType::Connection,
+            "group",
+            "arn:aws:iam::111122223333:group/admins",
+            "admins",
+            json!({}),
+        );
+        let policy = entity(
+            EntityType::Connection,
+            "policy",
+            "arn:aws:iam::111122223333:policy/all",
+            "all",
+            json!({"DefaultVersionId": "v1", "Versions": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": document}]}),
+        );
+        let role = entity(
+            EntityType::Connection,
+            "role",
+            "arn:aws:iam::111122223333:role/ci",
+            "ci",
+            json!({"TrustPolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}),
+        );
+        let inline = entity(
+            EntityType::Connection,
+            "inline-policy",
+            "arn:aws:iam::111122223333:role/ci#inline/read",
+            "read",
+            json!({"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}),
+        );
         let inventory = Inventory {
             project: Some("111122223333".into()),
             relations: vec![
@@ -177,7 +204,10 @@ mod tests {
         let account = loaded.account;
         assert_eq!(account.users[0].groups, vec!["admins".to_string()]);
         assert_eq!(account.users[0].tags, vec![("team".to_string(), "data".to_string())]);
-        assert_eq!(account.groups[0].managed_policy_arns, vec!["arn:aws:iam::111122223333:policy/all".to_string()]);
+        assert_eq!(
+            account.groups[0].managed_policy_arns,
+            vec!["arn:aws:iam::111122223333:policy/all".to_string()]
+        );
         assert!(account.roles[0].trust_policy.is_some());
         assert_eq!(account.roles[0].inline_policies[0].name, "read");
         assert_eq!(account.managed_policies.len(), 1);

@@ -13,5 +13,5 @@ pub mod report;
 pub mod snapshot;
 
 pub use inventory::account_from_inventory;
-pub use snapshot::{analyze_inventory, IntegrationGrants};
 pub use report::{build_report, AccountReport, PrincipalReport, ReportLine, ReportSummary, StatementSummary};
+pub use snapshot::{analyze_inventory, IntegrationGrants};

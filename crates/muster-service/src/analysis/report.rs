@@ -114,7 +114,9 @@ pub fn build_report(account: &Account, analysis: &AccountAnalysis, load_problems
             summary.admins.push(principal.name.clone());
         }
         summary.escalation_paths += principal.escalations;
-        summary.unknown_actions.extend(principal.unknown_actions.iter().cloned());
+        summary
+            .unknown_actions
+            .extend(principal.unknown_actions.iter().cloned());
     }
     summary.unknown_actions.sort();
     summary.unknown_actions.dedup();
@@ -186,12 +188,21 @@ fn access_lines(access: &EffectiveAccess) -> Vec<ReportLine> {
         if services.is_empty() {
             continue;
         }
-        let mut named = services.iter().take(SERVICES_NAMED).copied().collect::<Vec<_>>().join(", ");
+        let mut named = services
+            .iter()
+            .take(SERVICES_NAMED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
         if services.len() > SERVICES_NAMED {
             named.push_str(&format!(" and {} more", services.len() - SERVICES_NAMED));
         }
         let scope = if everywhere { "every resource" } else { "some resources" };
-        let condition = if conditional { ", some only under conditions" } else { "" };
+        let condition = if conditional {
+            ", some only under conditions"
+        } else {
+            ""
+        };
         lines.push(ReportLine {
             text: format!(
                 "can {} {scope} of {} services ({action_count} {level} actions: {named}){condition}",
@@ -243,9 +254,8 @@ fn statement_summary(reference: &StatementRef) -> StatementSummary {
 fn statement_text(statement: &muster_policy::Statement) -> String {
     use muster_policy::document::{ActionElement, PrincipalElement, ResourceElement};
 
-    let join = |patterns: &[muster_policy::Pattern]| {
-        patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    };
+    let join =
+        |patterns: &[muster_policy::Pattern]| patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let mut text = format!("{} ", statement.effect);
     match &statement.action {
         ActionElement::Action(patterns) => text.push_str(&join(patterns)),
@@ -297,9 +307,22 @@ mod tests {
         let ops = report.principal("arn:aws:iam::111122223333:user/ops").unwrap();
         assert!(ops.admin);
         assert_eq!(ops.kind, "user");
-        assert!(ops.findings[0].text.starts_with("is administrator"), "{:?}", ops.findings);
-        assert_eq!(ops.access.len(), AccessLevel::ALL.len(), "one line per access level: {:?}", ops.access);
-        assert!(ops.access[0].text.starts_with("can list every resource of "), "{}", ops.access[0].text);
+        assert!(
+            ops.findings[0].text.starts_with("is administrator"),
+            "{:?}",
+            ops.findings
+        );
+        assert_eq!(
+            ops.access.len(),
+            AccessLevel::ALL.len(),
+            "one line per access level: {:?}",
+            ops.access
+        );
+        assert!(
+            ops.access[0].text.starts_with("can list every resource of "),
+            "{}",
+            ops.access[0].text
+        );
         let statement = &ops.access[0].statements[0];
         assert_eq!(statement.sid.as_deref(), Some("Everything"));
         assert_eq!(statement.policy, "inline policy `all`");

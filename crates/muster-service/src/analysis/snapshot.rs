@@ -89,9 +89,11 @@ impl Muster {
         let Some(value) = self.store.entity_findings(tenant, id).await? else {
             return Ok(None);
         };
-        serde_json::from_value(value).map(Some).map_err(|error| ServiceError::Analysis {
-            message: format!("the stored findings of entity `{id}` are unreadable: {error}"),
-        })
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|error| ServiceError::Analysis {
+                message: format!("the stored findings of entity `{id}` are unreadable: {error}"),
+            })
     }
 }
 
@@ -103,7 +105,9 @@ mod tests {
     use serde_json::json;
 
     fn principal(entity_type: EntityType, source_type: &str, arn: &str, fields: serde_json::Value) -> Entity {
-        let serde_json::Value::Object(fields) = fields else { panic!("fields must be an object") };
+        let serde_json::Value::Object(fields) = fields else {
+            panic!("fields must be an object")
+        };
         Entity {
             entity_type,
             source_id: arn.into(),
@@ -117,18 +121,37 @@ mod tests {
     fn findings_keyed_by_entity() {
         let inventory = Inventory {
             entities: vec![
-                principal(EntityType::Identity, "user", "arn:aws:iam::111122223333:user/ana", json!({})),
-                principal(EntityType::Connection, "role", "arn:aws:iam::111122223333:role/ci", json!({"TrustPolicy": null})),
+                principal(
+                    EntityType::Identity,
+                    "user",
+                    "arn:aws:iam::111122223333:user/ana",
+                    json!({}),
+                ),
+                principal(
+                    EntityType::Connection,
+                    "role",
+                    "arn:aws:iam::111122223333:role/ci",
+                    json!({"TrustPolicy": null}),
+                ),
             ],
             ..Inventory::default()
         };
         let analysis = analyze_inventory(&inventory).unwrap();
 
         let keys: Vec<&EntityKey> = analysis.principals.iter().map(|(key, _)| key).collect();
-        assert_eq!(keys[0], &EntityKey::new(EntityType::Identity, "arn:aws:iam::111122223333:user/ana"));
-        assert_eq!(keys[1], &EntityKey::new(EntityType::Connection, "arn:aws:iam::111122223333:role/ci"));
+        assert_eq!(
+            keys[0],
+            &EntityKey::new(EntityType::Identity, "arn:aws:iam::111122223333:user/ana")
+        );
+        assert_eq!(
+            keys[1],
+            &EntityKey::new(EntityType::Connection, "arn:aws:iam::111122223333:role/ci")
+        );
         assert_eq!(analysis.document["summary"]["principals"], 2);
-        assert!(analysis.document.get("principals").is_none(), "principals are stored per entity");
+        assert!(
+            analysis.document.get("principals").is_none(),
+            "principals are stored per entity"
+        );
     }
 
     #[test]

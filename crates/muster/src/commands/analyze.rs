@@ -37,8 +37,9 @@ pub fn run(args: AnalyzeArgs, format: OutputFormat) -> anyhow::Result<ExitCode> 
     };
 
     match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write the report to `{}`", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write the report to `{}`", path.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
@@ -76,23 +77,36 @@ fn text_summary(report: &AccountReport) -> String {
         out.push('\n');
     };
 
-    line(format!("Account: {}", report.account_id.as_deref().unwrap_or("unknown")));
+    line(format!(
+        "Account: {}",
+        report.account_id.as_deref().unwrap_or("unknown")
+    ));
     line(format!("Principals analysed: {}", summary.principals));
     line(format!("Administrators: {}", list_or_none(&summary.admins)));
-    line(format!("Privilege-escalation techniques found: {}", summary.escalation_paths));
+    line(format!(
+        "Privilege-escalation techniques found: {}",
+        summary.escalation_paths
+    ));
     let risks: Vec<String> = summary
         .risk_categories
         .iter()
         .map(|(category, count)| format!("{category} {count}"))
         .collect();
     line(format!("Principals per risk category: {}", list_or_none(&risks)));
-    line(format!("Roles anyone can assume: {}", list_or_none(&summary.public_roles)));
+    line(format!(
+        "Roles anyone can assume: {}",
+        list_or_none(&summary.public_roles)
+    ));
     line(format!("Unknown actions: {}", list_or_none(&summary.unknown_actions)));
     for problem in &summary.load_problems {
         line(format!("warning: {problem}"));
     }
 
-    for principal in report.principals.iter().filter(|principal| !principal.findings.is_empty()) {
+    for principal in report
+        .principals
+        .iter()
+        .filter(|principal| !principal.findings.is_empty())
+    {
         line(String::new());
         line(principal_heading(principal));
         for finding in &principal.findings {
@@ -100,7 +114,10 @@ fn text_summary(report: &AccountReport) -> String {
         }
     }
     line(String::new());
-    line("Run with --output html --out report.html for every principal's access and the statements behind each line.".into());
+    line(
+        "Run with --output html --out report.html for every principal's access and the statements behind each line."
+            .into(),
+    );
     out
 }
 

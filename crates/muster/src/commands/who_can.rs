@@ -30,7 +30,13 @@ pub async fn run_on_integration(
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
     let answer = muster
-        .who_can(muster.default_tenant(), integration, &args.action, &args.resource, &args.context)
+        .who_can(
+            muster.default_tenant(),
+            integration,
+            &args.action,
+            &args.resource,
+            &args.context,
+        )
         .await
         .map_err(describe)?;
     print(args, &answer, format)
@@ -42,7 +48,10 @@ fn print(args: &WhoCanArgs, answer: &IntegrationGrants, format: OutputFormat) ->
             eprintln!("warning: {problem}");
         }
         if answer.grants.is_empty() {
-            println!("No principal in `{}` may perform {} on {}.", answer.integration, args.action, args.resource);
+            println!(
+                "No principal in `{}` may perform {} on {}.",
+                answer.integration, args.action, args.resource
+            );
             return;
         }
         let mut table = Table::new(&["PRINCIPAL", "VERDICT", "STATEMENTS", "CONDITIONS"]);
@@ -50,8 +59,17 @@ fn print(args: &WhoCanArgs, answer: &IntegrationGrants, format: OutputFormat) ->
             table.row(vec![
                 grant.arn.clone(),
                 verdict_text(grant).into(),
-                grant.statements.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                if grant.conditions.is_empty() { "-".into() } else { grant.conditions.join("; ") },
+                grant
+                    .statements
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if grant.conditions.is_empty() {
+                    "-".into()
+                } else {
+                    grant.conditions.join("; ")
+                },
             ]);
         }
         table.print();
