@@ -1,6 +1,7 @@
 //! The self-contained HTML analysis report: inline CSS, no scripts or external assets, and
 //! every value from the input escaped, so the file can be opened or mailed as it is.
 
+use muster_service::analysis::html::{escape_html, quoted_code_html};
 use muster_service::analysis::{AccountReport, PrincipalReport, ReportLine};
 use std::fmt::Write;
 
@@ -24,8 +25,8 @@ pub fn render(report: &AccountReport, source: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        escape(&title),
-        escape(&title)
+        escape_html(&title),
+        escape_html(&title)
     );
     summary(&mut page, report);
 
@@ -36,7 +37,7 @@ pub fn render(report: &AccountReport, source: &str) -> String {
     let _ = writeln!(
         page,
         "<p class=\"muted\">Action catalog: {}</p>\n</body>\n</html>",
-        escape(&report.catalog.join("; "))
+        escape_html(&report.catalog.join("; "))
     );
     page
 }
@@ -45,9 +46,9 @@ fn summary(page: &mut String, report: &AccountReport) {
     let summary = &report.summary;
     let _ = writeln!(page, "<h2>Summary</h2>\n<table>");
     let mut row = |label: &str, value: String| {
-        let _ = writeln!(page, "<tr><th>{}</th><td>{value}</td></tr>", escape(label));
+        let _ = writeln!(page, "<tr><th>{}</th><td>{value}</td></tr>", escape_html(label));
     };
-    row("Account", escape(report.account_id.as_deref().unwrap_or("unknown")));
+    row("Account", escape_html(report.account_id.as_deref().unwrap_or("unknown")));
     row("Principals analysed", summary.principals.to_string());
     row("Administrators", names(&summary.admins));
     row("Privilege-escalation techniques", summary.escalation_paths.to_string());
@@ -65,7 +66,7 @@ fn summary(page: &mut String, report: &AccountReport) {
     if !summary.load_problems.is_empty() {
         let _ = writeln!(page, "<h3>Load problems</h3>\n<ul class=\"warning\">");
         for problem in &summary.load_problems {
-            let _ = writeln!(page, "<li>{}</li>", escape(problem));
+            let _ = writeln!(page, "<li>{}</li>", escape_html(problem));
         }
         let _ = writeln!(page, "</ul>");
     }
@@ -75,8 +76,8 @@ fn principal_section(page: &mut String, principal: &PrincipalReport) {
     let _ = write!(
         page,
         "<section class=\"principal\">\n<h3>{} <code>{}</code>",
-        escape(&principal.kind),
-        escape(&principal.name)
+        escape_html(&principal.kind),
+        escape_html(&principal.name)
     );
     if principal.admin {
         let label = if principal.admin_conditional {
@@ -93,10 +94,10 @@ fn principal_section(page: &mut String, principal: &PrincipalReport) {
         let _ = write!(
             page,
             "<span class=\"badge risk\">{}</span>",
-            escape(&risk.replace('_', " "))
+            escape_html(&risk.replace('_', " "))
         );
     }
-    let _ = writeln!(page, "</h3>\n<p class=\"muted\">{}</p>", escape(&principal.arn));
+    let _ = writeln!(page, "</h3>\n<p class=\"muted\">{}</p>", escape_html(&principal.arn));
 
     if principal.findings.is_empty() && principal.access.is_empty() {
         let _ = writeln!(page, "<p class=\"muted\">No allowed actions.</p>");
@@ -117,9 +118,9 @@ fn lines(page: &mut String, heading: &str, lines: &[ReportLine]) {
     if lines.is_empty() {
         return;
     }
-    let _ = writeln!(page, "<h4>{}</h4>\n<ul>", escape(heading));
+    let _ = writeln!(page, "<h4>{}</h4>\n<ul>", escape_html(heading));
     for line in lines {
-        let _ = write!(page, "<li>{}", with_code(&line.text));
+        let _ = write!(page, "<li>{}", quoted_code_html(&line.text));
         if !line.statements.is_empty() {
             let _ = write!(
                 page,
@@ -135,8 +136,8 @@ fn lines(page: &mut String, heading: &str, lines: &[ReportLine]) {
                 let _ = write!(
                     page,
                     "<li>{}: <code>{}</code></li>",
-                    with_code(&name),
-                    escape(&statement.text)
+                    quoted_code_html(&name),
+                    escape_html(&statement.text)
                 );
             }
             let _ = write!(page, "</ul></details>");
@@ -150,61 +151,5 @@ fn names(items: &[String]) -> String {
     if items.is_empty() {
         return "none".into();
     }
-    items.iter().map(|item| escape(item)).collect::<Vec<_>>().join(", ")
-}
-
-/// Escapes text and shows each `quoted` part as code. Text with an odd number of
-/// backticks is only escaped.
-fn with_code(text: &str) -> String {
-    let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 != 1 {
-        return escape(text);
-    }
-    let mut html = String::with_capacity(text.len() + 16);
-    for (index, part) in parts.iter().enumerate() {
-        if index % 2 == 1 {
-            let _ = write!(html, "<code>{}</code>", escape(part));
-        } else {
-            html.push_str(&escape(part));
-        }
-    }
-    html
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_parts_become_code() {
-        assert_eq!(
-            with_code("on `a<b>` and `c`"),
-            "on <code>a&lt;b&gt;</code> and <code>c</code>"
-        );
-        assert_eq!(with_code("odd ` tick"), "odd ` tick");
-    }
-
-    #[test]
-    fn escape_covers_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
+    items.iter().map(|item| escape_html(item)).collect::<Vec<_>>().join(", ")
 }

@@ -6,6 +6,7 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
+use muster_service::analysis::html::quoted_code_html;
 use muster_service::ServiceError;
 use serde::Serialize;
 
@@ -45,7 +46,7 @@ impl Pages {
         // Safe to insert unescaped: every character but `/` is percent-encoded.
         env.add_filter("integration_path", |id: String| Value::from_safe_string(paths::integration_page(&id)));
         env.add_filter("entity_path", |id: String| Value::from_safe_string(paths::entity_page(&id)));
-        env.add_filter("quoted_code", |text: String| Value::from_safe_string(quoted_code(&text)));
+        env.add_filter("quoted_code", |text: String| Value::from_safe_string(quoted_code_html(&text)));
         env.add_global("asset_version", crate::assets::ASSET_VERSION.as_str());
         env.add_global("version", env!("CARGO_PKG_VERSION"));
         Pages { env }
@@ -180,55 +181,11 @@ fn status_class(value: String) -> &'static str {
     }
 }
 
-/// Escapes text as minijinja does and shows each `quoted` part as code, as in policy
-/// findings that quote ARNs. Text with an odd number of backticks is only escaped.
-fn quoted_code(text: &str) -> String {
-    let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 != 1 {
-        return escape_html(text);
-    }
-    let mut html = String::with_capacity(text.len() + 16);
-    for (index, part) in parts.iter().enumerate() {
-        if index % 2 == 1 {
-            html.push_str("<code>");
-            html.push_str(&escape_html(part));
-            html.push_str("</code>");
-        } else {
-            html.push_str(&escape_html(part));
-        }
-    }
-    html
-}
-
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#x27;"),
-            '/' => escaped.push_str("&#x2f;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
 
 #[cfg(test)]
 #[expect(clippy::panic, reason = "a test fails at the first broken step")]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoted_code_escapes_every_part() {
-        assert_eq!(
-            quoted_code("on `a<b>/c` by <i>"),
-            "on <code>a&lt;b&gt;&#x2f;c</code> by &lt;i&gt;"
-        );
-        assert_eq!(quoted_code("one ` tick <"), "one ` tick &lt;");
-    }
 
     #[test]
     fn every_template_compiles() {

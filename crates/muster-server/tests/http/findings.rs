@@ -148,9 +148,9 @@ async fn entity_page_shows_findings() {
     assert!(html.contains(r#"<span class="badge badge-error">admin</span>"#));
     assert!(html.contains(r#"<span class="badge badge-error">escalation</span>"#));
     assert!(html.contains("data exfiltration"));
-    assert!(html.contains("can make itself administrator through iam:CreatePolicyVersion on <code>arn:aws:iam::111122223333:policy&#x2f;dev-tools</code>"), "{html}");
+    assert!(html.contains("can make itself administrator through iam:CreatePolicyVersion on <code>arn:aws:iam::111122223333:policy/dev-tools</code>"), "{html}");
     assert!(html.contains(r#"<details class="statements">"#));
-    assert!(html.contains("Statement <code>OwnPolicy</code> of managed policy <code>arn:aws:iam::111122223333:policy&#x2f;dev-tools</code>: "));
+    assert!(html.contains("Statement <code>OwnPolicy</code> of managed policy <code>arn:aws:iam::111122223333:policy/dev-tools</code>: "));
     assert!(html.contains("can read"), "access lines are listed");
 }
 

@@ -8,6 +8,7 @@
 //! relations, so a sync and an offline file go through the same loader. [`snapshot`]
 //! analyses a sync's inventory for storage and runs `who-can` on an integration.
 
+pub mod html;
 pub mod inventory;
 pub mod report;
 pub mod snapshot;
