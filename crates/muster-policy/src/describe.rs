@@ -126,10 +126,14 @@ pub fn describe_findings(findings: &PrincipalFindings) -> Vec<Line> {
                 .iter()
                 .filter(|action| action.reach == Reach::AllResources)
                 .count();
+            let scope = match everywhere {
+                0 => "on specific resources only".to_string(),
+                count if count == risk.actions.len() => "on every resource".to_string(),
+                count => format!("{count} of them on every resource"),
+            };
             format!(
-                "{} ({} on every resource)",
-                list_names(risk.actions.iter().map(|action| action.action)),
-                everywhere
+                "{} ({scope})",
+                list_names(risk.actions.iter().map(|action| action.action))
             )
         } else {
             let total: usize = risk.services.iter().map(|count| count.actions).sum();
