@@ -71,9 +71,9 @@ start_moto() {
 }
 
 # Reads the authorization details in $1, fills in the fields that Cloudsplaining reads
-# and the input leaves out, and writes them to $2: PolicyName and PolicyId (moto 5.2.1
-# omits both; they come from the policy ARN) and Path (the analyze_synthetic example
-# omits it; "/" is the IAM default).
+# and the input leaves out, and writes them to $2. moto 5.2.1 omits PolicyName and
+# PolicyId, which are taken from the policy ARN. The analyze_synthetic example omits
+# Path, which gets the IAM default "/".
 complete_details() {
   python3 - "$1" "$2" <<'PY'
 import json, sys
