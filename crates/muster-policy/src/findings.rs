@@ -66,6 +66,15 @@ const CREDENTIALS_EXPOSURE: &[&str] = &[
     "ec2-instance-connect:SendSSHPublicKey",
     "lightsail:GetInstanceAccessDetails",
     "rds-db:connect",
+    "sts:GetSessionToken",
+    "cognito-identity:GetCredentialsForIdentity",
+    "cognito-identity:GetOpenIdToken",
+    "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+    "cognito-idp:GetSigningCertificate",
+    "connect:GetFederationToken",
+    "ecr-public:GetAuthorizationToken",
+    "gamelift:GetInstanceAccess",
+    "license-manager:GetAccessToken",
 ];
 
 /// Principals, policies and actions to leave out of the findings. Each entry is a

@@ -29,14 +29,8 @@ struct Finding {
     actions: Vec<String>,
 }
 
-const NOT_IN_CREDENTIALS_LIST: &str =
-    "Muster's credentials-exposure category lists 15 actions (access keys, passwords, \
-     service credentials, SSH keys, federation and registry tokens); this one is not among them";
-
 /// Findings that Muster does not report, by category and Cloudsplaining name, with the
 /// reason. The test fails when one of them stops occurring, so the list stays true.
-// TODO: add the credentials actions below to Muster's credentials-exposure list, or
-// document there why each is left out.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     (
         "privilege_escalation",
@@ -44,51 +38,6 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
         "Cloudsplaining flags `iam:SetDefaultPolicyVersion` on `*` in any policy. It escalates \
          only for a principal attached to a managed policy with a more permissive non-default \
          version; `esc-set-default` has just its inline policy, so Muster rightly reports nothing",
-    ),
-    (
-        "credentials_exposure",
-        "cognito-identity:GetCredentialsForIdentity",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "cognito-identity:GetOpenIdToken",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "cognito-idp:GetSigningCertificate",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "connect:GetFederationToken",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "ecr-public:GetAuthorizationToken",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "gamelift:GetInstanceAccess",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "license-manager:GetAccessToken",
-        NOT_IN_CREDENTIALS_LIST,
-    ),
-    (
-        "credentials_exposure",
-        "sts:GetSessionToken",
-        NOT_IN_CREDENTIALS_LIST,
     ),
 ];
 

@@ -4,8 +4,10 @@
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::html_report;
 use anyhow::Context;
-use muster_policy::{analyze_account, AnalysisOptions, Exclusions, LoadedAccount};
+use muster_policy::{analyze_account, AccountAnalysis, AnalysisOptions, Exclusions, LoadedAccount};
 use muster_service::analysis::{build_report, AccountReport, PrincipalReport};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,28 +23,43 @@ pub fn run(args: AnalyzeArgs, format: OutputFormat) -> anyhow::Result<ExitCode> 
     let analysis = analyze_account(&loaded.account, &options);
     let problems: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
 
-    let text = match format {
+    let mut writer: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create the report file `{}`", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+
+    match format {
+        // A large account's analysis runs to hundreds of megabytes, so it is written as
+        // compact JSON straight to the output instead of being built in memory first.
         OutputFormat::Json => {
-            let mut document = serde_json::to_value(&analysis)?;
-            if let Some(object) = document.as_object_mut() {
-                object.insert("load_problems".into(), serde_json::json!(problems));
-            }
-            serde_json::to_string_pretty(&document)? + "\n"
+            let document = AnalysisDocument {
+                analysis: &analysis,
+                load_problems: &problems,
+            };
+            serde_json::to_writer(&mut writer, &document)?;
+            writer.write_all(b"\n")?;
         }
         OutputFormat::Html => {
             let report = build_report(&loaded.account, &analysis, problems);
-            html_report::render(&report, &source_name(&args.file))
+            writer.write_all(html_report::render(&report, &source_name(&args.file)).as_bytes())?;
         }
-        OutputFormat::Table => text_summary(&build_report(&loaded.account, &analysis, problems)),
-    };
-
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("cannot write the report to `{}`", path.display()))?
+        OutputFormat::Table => {
+            let report = build_report(&loaded.account, &analysis, problems);
+            writer.write_all(text_summary(&report).as_bytes())?;
         }
-        None => print!("{text}"),
     }
+    writer.flush().context("cannot write the report")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine's analysis with the problems found while loading the file.
+#[derive(serde::Serialize)]
+struct AnalysisDocument<'a> {
+    #[serde(flatten)]
+    analysis: &'a AccountAnalysis,
+    load_problems: &'a [String],
 }
 
 /// Reads and loads an authorization-details file, naming the file in every error.
