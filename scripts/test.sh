@@ -3,7 +3,7 @@
 #
 # Installs, when missing: the Python peers (moto's server, boto3, awscli), cargo-nextest,
 # Debian's chromium and the npm packages of the browser test. Starts the local
-# PostgreSQL server when it is not answering on 127.0.0.1:5432.
+# PostgreSQL server when it does not respond on 127.0.0.1:5432.
 #
 # Environment:
 #   CARGO_TARGET_DIR            build directory (default: /work/target when /work exists,

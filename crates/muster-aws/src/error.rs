@@ -585,7 +585,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn server_error_without_code_names_status_and_next_step() {
+    fn codeless_server_error_names_status() {
         let failure = CallFailure::Service {
             code: None,
             message: None,

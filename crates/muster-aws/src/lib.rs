@@ -19,7 +19,7 @@ mod retry;
 use muster_domain::{AwsCredentials, IntegrationStatus, Inventory};
 use std::time::Duration;
 
-/// Where and how to reach AWS. Every field defaults to the standard AWS behaviour.
+/// Connection settings for AWS. Every field defaults to the standard AWS behaviour.
 #[derive(Clone, Debug, Default)]
 pub struct ConnectorOptions {
     /// Overrides the endpoint of every AWS service (tests point it at the emulator).
@@ -66,7 +66,7 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// Why a sync failed, in a form the integration's Status and Message can show.
+/// Error of a sync, in a form the integration's Status and Message can show.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct SyncError {

@@ -1,7 +1,7 @@
-//! Syncs through `fault_proxy.py`, which adds to moto what moto 5.2.1 never does:
-//! list calls in several pages, throttling, policies left out of the
-//! GAAD policy list, per-call AccessDenied, HTTP errors with an empty body, literal `+`
-//! in documents and user permissions boundaries.
+//! Syncs through `fault_proxy.py`, which adds to moto what moto 5.2.1 never does. It pages
+//! list calls, throttles, leaves policies out of the GAAD policy list and answers chosen
+//! calls with AccessDenied or an empty HTTP error. It also restores literal `+` in
+//! documents and adds user permissions boundaries.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -47,7 +47,7 @@ impl FromStr for App {
     }
 }
 
-/// How data reaches Muster for an integration.
+/// Extraction type: the way data reaches Muster for an integration.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,7 +89,7 @@ impl FromStr for ExtractionType {
     }
 }
 
-/// What the Integrations page shows in its Status column.
+/// Integration status, the value of the Integrations page's Status column.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IntegrationStatus {
@@ -342,7 +342,8 @@ impl AwsCredentials {
     }
 }
 
-/// Which credentials are set, without their values: the only view the API, CLI and UI get.
+/// Flags of the credentials that are set, without their values. It is the only view of
+/// credentials that the API, CLI and UI get.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialsView {

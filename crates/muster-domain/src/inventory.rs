@@ -11,9 +11,9 @@ use std::str::FromStr;
 pub enum EntityType {
     /// A user or service account.
     Identity,
-    /// What grants access: a group, role or policy.
+    /// A grant of access: a group, role or policy.
     Connection,
-    /// What is accessed: an account, bucket, repository.
+    /// A target of access: an account, bucket, repository.
     Resource,
 }
 
@@ -48,7 +48,7 @@ impl FromStr for EntityType {
     }
 }
 
-/// Where an entity sits within its integration: its type and the source system's id.
+/// Address of an entity within its integration: its type and the source system's id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityKey {
     pub entity_type: EntityType,

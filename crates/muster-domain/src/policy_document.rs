@@ -5,7 +5,7 @@
 
 use percent_encoding::percent_decode_str;
 
-/// Why a policy document could not be read.
+/// Error raised when a policy document cannot be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyDocumentError {
     #[error("policy document is not valid UTF-8 after percent-decoding")]

@@ -3,7 +3,7 @@
 use muster_domain::ValidationErrors;
 use muster_store::StoreError;
 
-/// Why a service call failed.
+/// Error of a service call.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("invalid input: {0}")]

@@ -76,7 +76,7 @@ impl Muster {
         &self.store
     }
 
-    /// The tenant every request uses until sign-in and multi-tenancy arrive.
+    /// Returns the tenant every request uses until sign-in and multi-tenancy arrive.
     pub fn default_tenant(&self) -> &TenantId {
         &self.default_tenant
     }

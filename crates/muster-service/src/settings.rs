@@ -1,4 +1,4 @@
-//! Where Muster keeps its data and which database it uses.
+//! Settings for Muster's data directory, database and credential key.
 //!
 //! Each setting comes from a command-line flag, else a `MUSTER_` environment variable
 //! (the binary's clap definitions read both), else the default below.
@@ -11,7 +11,7 @@ pub const DEFAULT_DATA_DIR: &str = "./muster-data";
 /// SQLite file name inside the data directory.
 pub const SQLITE_FILE_NAME: &str = "muster.db";
 
-/// Why settings could not be applied.
+/// Error raised when settings cannot be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot create data directory `{path}`: {source}")]
@@ -59,7 +59,7 @@ impl Settings {
         }
     }
 
-    /// The database URL, defaulting to an SQLite file in the data directory.
+    /// Returns the database URL, defaulting to an SQLite file in the data directory.
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),

@@ -15,7 +15,7 @@ pub const KEY_FILE_NAME: &str = "secret.key";
 
 const NONCE_LEN: usize = 12;
 
-/// Why the secret key could not be loaded.
+/// Error raised when the secret key cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretKeyError {
     #[error("MUSTER_SECRET_KEY must be 32 bytes written as base64 (44 characters) or hex (64 characters); generate one with `openssl rand -base64 32`")]
@@ -64,7 +64,7 @@ impl SecretKey {
         Some(SecretKey { key })
     }
 
-    /// A fresh random key, for tests and first start.
+    /// Generates a fresh random key, for tests and first start.
     pub fn generate() -> SecretKey {
         let key = Aes256Gcm::generate_key(OsRng);
         SecretKey { key: key.into() }
@@ -76,7 +76,7 @@ impl SecretKey {
         Ok(SecretKey::load_or_create(env_value, data_dir)?.key)
     }
 
-    /// Like [`SecretKey::load`], and also says whether the key file was just created, so
+    /// Like [`SecretKey::load`], and also reports whether the key file was just created, so
     /// the caller can remove it again if the database turns out to need another key.
     pub fn load_or_create(env_value: Option<&str>, data_dir: &Path) -> Result<LoadedSecretKey, SecretKeyError> {
         if let Some(text) = env_value.filter(|text| !text.trim().is_empty()) {

@@ -20,7 +20,7 @@ pub struct StoredEntity {
     pub metadata: serde_json::Value,
 }
 
-/// Which entities to list. Only current snapshots are searched.
+/// Filter and page of an entity listing. Only current snapshots are searched.
 #[derive(Clone, Debug, Default)]
 pub struct EntityFilter {
     pub integration: Option<IntegrationId>,

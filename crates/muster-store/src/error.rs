@@ -1,7 +1,7 @@
 //! Storage errors. Database details stay here and in logs; callers get a kind they can
 //! map to a status code.
 
-/// Why a storage operation failed.
+/// Error of a storage operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{what} `{id}` not found")]
@@ -30,7 +30,7 @@ impl StoreError {
     }
 }
 
-/// Whether an error is a unique-constraint violation, on either backend.
+/// Checks whether an error is a unique-constraint violation, on either backend.
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(db_error) => {

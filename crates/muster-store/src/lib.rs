@@ -32,7 +32,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Name of the tenant created on first start.
 pub const DEFAULT_TENANT_NAME: &str = "default";
 
-/// Which database engine a store runs on.
+/// Database engine of a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -166,7 +166,7 @@ impl Store {
         Ok(row.map(|(id,)| TenantId::from_string(id)))
     }
 
-    /// Checks that the database answers, for health checks.
+    /// Checks that the database responds, for health checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

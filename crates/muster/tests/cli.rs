@@ -308,7 +308,7 @@ fn lost_key_file_not_replaced() {
 fn sync_refused_while_running() {
     let data_dir = DataDir::new();
     json(&add_with_keys(&data_dir, "Busy"));
-    // Nothing answers on this port, so the sync fails fast; then a second sync can start.
+    // Nothing listens on this port, so the sync fails fast. Then a second sync can start.
     let sync = || {
         Command::new(env!("CARGO_BIN_EXE_muster"))
             .arg("--data-dir")

@@ -43,7 +43,7 @@ pub(crate) struct ReportAccessKey {
 }
 
 impl ReportAccessKey {
-    /// Tells whether the slot holds a key. An inactive key still has a rotation date,
+    /// Checks whether the slot contains a key. An inactive key still has a rotation date,
     /// an empty slot has none.
     pub(crate) fn exists(&self) -> bool {
         self.active || self.last_rotated.is_some()
@@ -72,7 +72,7 @@ impl ReportRow {
         self.mfa_active == Some(true)
     }
 
-    /// Whether the report records a use of either access key.
+    /// Checks whether the report records a use of either access key.
     pub(crate) fn any_access_key_used(&self) -> bool {
         self.access_keys
             .iter()

@@ -128,7 +128,7 @@ async fn fetch_one_user(
         }
     }
     // NOTE: a user with a virtual device and also a hardware or FIDO device shows only the
-    // virtual one here; the `Active` flag from the credential report is exact either way.
+    // virtual one here. The `Active` flag from the credential report is exact either way.
     if let (true, Some(devices)) = (request.mfa_devices, known_mfa_devices) {
         facts.mfa_devices = Some(devices.clone());
     } else if request.mfa_devices {

@@ -296,7 +296,7 @@ pub struct EntityDetail {
     pub parents: Vec<RelatedEntity>,
     /// Relations where this entity is the parent: what it has access to.
     pub children: Vec<RelatedEntity>,
-    /// What an AWS user or role can do, from the policy analysis stored with the snapshot.
+    /// Findings and access of an AWS user or role, from the policy analysis stored with the snapshot.
     /// `null` for other entities and for snapshots stored without an analysis.
     pub findings: Option<EntityFindings>,
 }
@@ -346,7 +346,7 @@ pub struct FindingLine {
 /// A policy statement behind a finding.
 #[derive(Serialize, ToSchema)]
 pub struct FindingStatement {
-    /// Where the statement comes from, e.g. "inline policy `deploy`".
+    /// Source of the statement, e.g. "inline policy `deploy`".
     pub policy: String,
     /// Position in the policy's `Statement` list, starting at 1.
     pub number: usize,

@@ -249,7 +249,8 @@ async fn inventory_tabs_search_and_entity_page() {
     let connections = page(&server, &format!("{path}?tab=connection")).await;
     assert!(connections.contains(">admins</a>"));
 
-    // Past the last entity: say so and link the first page (minijinja escapes `/` and `&`).
+    // Past the last entity the page states it and links the first page (minijinja escapes
+    // `/` and `&`).
     let past_end = page(&server, &format!("{path}?tab=identity&offset=1000")).await;
     assert!(!past_end.contains("has no identities"), "the snapshot has identities");
     assert!(past_end.contains("There are no identities at offset 1000 because the list has only 3."));

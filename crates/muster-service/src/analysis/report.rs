@@ -38,7 +38,7 @@ pub struct ReportSummary {
 /// One statement behind a line, as a reader needs it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StatementSummary {
-    /// Where the statement comes from, e.g. "managed policy `arn:…`".
+    /// Source of the statement, e.g. "managed policy `arn:…`".
     pub policy: String,
     /// Position in the policy's `Statement` list, starting at 1.
     pub number: usize,
@@ -54,7 +54,7 @@ pub struct ReportLine {
     pub statements: Vec<StatementSummary>,
 }
 
-/// What one principal can do.
+/// One principal's findings and access, in plain language.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PrincipalReport {
     pub arn: String,
@@ -225,7 +225,7 @@ fn verb(level: AccessLevel) -> &'static str {
     }
 }
 
-/// The snake_case name of a risk category, as the analysis JSON spells it.
+/// Returns the snake_case name of a risk category, as the analysis JSON spells it.
 fn category_name(category: muster_policy::RiskCategory) -> String {
     serde_json::to_value(category)
         .ok()

@@ -68,7 +68,7 @@ pub fn describe(error: ServiceError) -> anyhow::Error {
     }
 }
 
-/// The command-line option that sets a validated field.
+/// Returns the command-line option that sets a validated field.
 fn option_for_field(field: &str) -> String {
     match field {
         "primary_owner" => "--owner".into(),
