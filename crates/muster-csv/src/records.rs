@@ -1,0 +1,162 @@
+//! RFC 4180 record splitting on top of `csv_core`, with physical line numbers.
+//!
+//! The `csv` crate reports the position where a read started, which is before any blank
+//! lines it skipped, so it cannot name the line a record is on. This reader owns the input
+//! buffer instead: it sees every consumed byte, counts line feeds, and records the line of
+//! the first byte of each record. It reuses its buffers, so reading allocates nothing per row.
+
+use crate::decode::count_newlines;
+use csv_core::{ReadRecordResult, ReaderBuilder};
+use std::io::{self, Read};
+
+const BUFFER: usize = 64 * 1024;
+
+pub(crate) struct RecordReader<S> {
+    source: S,
+    core: csv_core::Reader,
+    input: Vec<u8>,
+    input_start: usize,
+    input_end: usize,
+    at_eof: bool,
+    /// 1 + line feeds consumed so far.
+    line: u64,
+    /// Line of the last byte of the previous record, 0 before the first record.
+    previous_end_line: u64,
+    fields: Vec<u8>,
+    fields_len: usize,
+    ends: Vec<usize>,
+    field_count: usize,
+    record_line: u64,
+    blank_lines: u64,
+}
+
+impl<S: Read> RecordReader<S> {
+    pub(crate) fn new(source: S, delimiter: u8) -> Self {
+        Self {
+            source,
+            core: ReaderBuilder::new().delimiter(delimiter).build(),
+            input: vec![0; BUFFER],
+            input_start: 0,
+            input_end: 0,
+            at_eof: false,
+            line: 1,
+            previous_end_line: 0,
+            fields: vec![0; 1024],
+            fields_len: 0,
+            ends: vec![0; 32],
+            field_count: 0,
+            record_line: 0,
+            blank_lines: 0,
+        }
+    }
+
+    pub(crate) fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// Reads the next record; `false` at the end of the input.
+    pub(crate) fn read_record(&mut self) -> io::Result<bool> {
+        let mut output_len = 0;
+        let mut end_count = 0;
+        let mut started = false;
+        loop {
+            if self.input_start == self.input_end && !self.at_eof {
+                self.refill()?;
+            }
+            let input = &self.input[self.input_start..self.input_end];
+            let (result, read, written, ended) = self.core.read_record(
+                input,
+                &mut self.fields[output_len..],
+                &mut self.ends[end_count..],
+            );
+
+            let consumed = &input[..read];
+            let mut rest = consumed;
+            while !started {
+                match rest.split_first() {
+                    None => break,
+                    Some((b'\n', tail)) => {
+                        self.line += 1;
+                        rest = tail;
+                    }
+                    Some((b'\r', tail)) => rest = tail,
+                    Some(_) => {
+                        started = true;
+                        self.record_line = self.line;
+                    }
+                }
+            }
+            self.line += count_newlines(rest);
+            let last_byte = consumed.last().copied();
+
+            self.input_start += read;
+            output_len += written;
+            // csv_core writes field ends as offsets from the start of the record.
+            end_count += ended;
+
+            match result {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    let larger = self.fields.len() * 2;
+                    self.fields.resize(larger, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let larger = self.ends.len() * 2;
+                    self.ends.resize(larger, 0);
+                }
+                ReadRecordResult::Record => {
+                    if !started {
+                        self.record_line = self.line;
+                    }
+                    self.count_blank_lines_before(self.record_line);
+                    self.previous_end_line = self.line - u64::from(last_byte == Some(b'\n'));
+                    self.field_count = end_count;
+                    self.fields_len = output_len;
+                    return Ok(true);
+                }
+                ReadRecordResult::End => {
+                    self.count_blank_lines_before(self.line);
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        loop {
+            match self.source.read(&mut self.input) {
+                Ok(read) => {
+                    self.input_start = 0;
+                    self.input_end = read;
+                    self.at_eof = read == 0;
+                    return Ok(());
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Adds the lines strictly between the previous record and `line` to the blank count.
+    fn count_blank_lines_before(&mut self, line: u64) {
+        let first_free = self.previous_end_line + 1;
+        self.blank_lines += line.saturating_sub(first_free);
+        self.previous_end_line = line.saturating_sub(1).max(self.previous_end_line);
+    }
+
+    /// Line on which the last record read starts.
+    pub(crate) fn record_line(&self) -> u64 {
+        self.record_line
+    }
+
+    /// Lines skipped because they were empty.
+    pub(crate) fn blank_lines(&self) -> u64 {
+        self.blank_lines
+    }
+
+    /// The last record read, as UTF-8 text and field end offsets into it.
+    pub(crate) fn record(&self) -> Result<(&str, &[usize]), std::str::Utf8Error> {
+        let text = std::str::from_utf8(&self.fields[..self.fields_len])?;
+        Ok((text, &self.ends[..self.field_count]))
+    }
+}

@@ -1,0 +1,126 @@
+//! Identity mappings format: an identity of an application tied to an employee.
+
+use super::{text, FormatRow};
+use crate::error::RowError;
+use crate::kind::CsvKind;
+use crate::record::{Cells, Record};
+use std::fmt;
+use std::str::FromStr;
+
+/// How an identity belongs to an employee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MappingType {
+    /// The employee's own account.
+    Is,
+    /// A service account the employee answers for.
+    Owns,
+}
+
+impl MappingType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MappingType::Is => "IS",
+            MappingType::Owns => "OWNS",
+        }
+    }
+}
+
+impl fmt::Display for MappingType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MappingType {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_uppercase().as_str() {
+            "IS" => Ok(MappingType::Is),
+            "OWNS" => Ok(MappingType::Owns),
+            _ => Err("unknown relation type: expected IS or OWNS".to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentityMappingRow {
+    pub line: u64,
+    pub identity_id: String,
+    pub username: String,
+    pub identity_email: Option<String>,
+    pub identity_name: String,
+    pub app_id: String,
+    pub app_name: String,
+    pub app_description: Option<String>,
+    /// `IS` when the cell is empty.
+    pub relation_type: MappingType,
+    pub employee_email: Option<String>,
+    pub employee_name: Option<String>,
+    pub employee_department: Option<String>,
+    pub employee_job_title: Option<String>,
+}
+
+impl FormatRow for IdentityMappingRow {
+    const KIND: CsvKind = CsvKind::IdentityMappings;
+
+    fn from_record(record: &Record<'_>) -> Result<Self, Vec<RowError>> {
+        let mut cells = Cells::new(record);
+        let identity_id = cells.required("Identity ID");
+        let username = cells.required("Username");
+        let identity_email = cells.email("Identity email", false);
+        let identity_name = cells.required("Identity name");
+        let app_id = cells.required("App ID");
+        let app_name = cells.required("App Name");
+        let app_description = cells.optional("App Description");
+        let relation_type = match cells.optional("Relation type") {
+            None => Some(MappingType::Is),
+            Some(cell) => match cell.parse::<MappingType>() {
+                Ok(value) => Some(value),
+                Err(problem) => {
+                    cells.error("Relation type", &cell, problem);
+                    None
+                }
+            },
+        };
+        let employee_email = cells.email("Employee email", false);
+        let employee_name = cells.optional("Employee name");
+        let employee_department = cells.optional("Employee department");
+        let employee_job_title = cells.optional("Employee job title");
+
+        let line = cells.line();
+        let row = relation_type.map(|relation_type| IdentityMappingRow {
+            line,
+            identity_id,
+            username,
+            identity_email,
+            identity_name,
+            app_id,
+            app_name,
+            app_description,
+            relation_type,
+            employee_email,
+            employee_name,
+            employee_department,
+            employee_job_title,
+        });
+        cells.finish(row)
+    }
+
+    fn to_record(&self) -> Vec<String> {
+        vec![
+            self.identity_id.clone(),
+            self.username.clone(),
+            text(&self.identity_email),
+            self.identity_name.clone(),
+            self.app_id.clone(),
+            self.app_name.clone(),
+            text(&self.app_description),
+            self.relation_type.as_str().to_string(),
+            text(&self.employee_email),
+            text(&self.employee_name),
+            text(&self.employee_department),
+            text(&self.employee_job_title),
+        ]
+    }
+}
