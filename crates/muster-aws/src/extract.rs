@@ -58,7 +58,7 @@ pub(crate) async fn extract_account(
     let mut data = AccountData {
         partition: partition_of(&caller_arn),
         account_id,
-        caller_arn,
+        caller_arn: Some(caller_arn),
         ..Default::default()
     };
 
@@ -99,7 +99,10 @@ pub(crate) async fn extract_account(
     let virtual_mfa = match virtual_mfa {
         Ok(devices) => Some(devices),
         Err(problem) => {
-            tracing::warn!(problem, "listing virtual MFA devices failed; listing them per user");
+            tracing::warn!(
+                problem,
+                "listing virtual MFA devices failed; listing them per user"
+            );
             None
         }
     };
@@ -195,7 +198,11 @@ fn user_credential_requests(data: &AccountData) -> Vec<UserCredentialRequest> {
             };
             let row = report.and_then(|report| report.users.get(arn));
             let (access_keys, access_key_last_used, mfa_devices) = match row {
-                Some(row) => (row.has_access_keys(), row.any_access_key_used(), row.has_mfa()),
+                Some(row) => (
+                    row.has_access_keys(),
+                    row.any_access_key_used(),
+                    row.has_mfa(),
+                ),
                 None => (true, true, true),
             };
             (access_keys || mfa_devices).then(|| UserCredentialRequest {

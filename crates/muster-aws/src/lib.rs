@@ -3,7 +3,9 @@
 //! [`extract_account`] signs in (assuming a role when the integration names one), reads
 //! `sts:GetCallerIdentity`, every page of `iam:GetAccountAuthorizationDetails`, the
 //! credential report and the per-user access key and MFA facts, and maps them to an
-//! [`Inventory`]. `client` sets up the SDK, `fetch` makes the calls, `retry` retries the
+//! [`Inventory`]. [`inventory_from_authorization_details`] builds the same inventory
+//! offline from the output of `aws iam get-account-authorization-details` and the
+//! credential report. `client` sets up the SDK, `fetch` makes the calls, `retry` retries the
 //! throttled ones, `map` builds entities and relations, and `error` writes the messages.
 
 // Tests may unwrap: a panic there is a failed test, not a crashed server.
@@ -15,6 +17,7 @@ mod extract;
 mod fetch;
 mod map;
 mod retry;
+mod upload;
 
 use muster_domain::{AwsCredentials, IntegrationStatus, Inventory};
 use std::time::Duration;
@@ -89,4 +92,50 @@ pub async fn extract_account(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Inventory, SyncError> {
     extract::extract_account(credentials, options, progress).await
+}
+
+/// The uploaded file an [`UploadError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadedFile {
+    /// The JSON of `aws iam get-account-authorization-details`.
+    AuthorizationDetails,
+    /// The CSV of `aws iam get-credential-report`, decoded from base64.
+    CredentialReport,
+}
+
+impl std::fmt::Display for UploadedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::AuthorizationDetails => "authorization details",
+            Self::CredentialReport => "credential report",
+        })
+    }
+}
+
+/// Error of an upload: the file and the place in it that is invalid.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("invalid {file}: {message}")]
+pub struct UploadError {
+    pub file: UploadedFile,
+    /// Stable code, e.g. `aws_upload.invalid_authorization_details`,
+    /// `aws_upload.mixed_accounts`.
+    pub code: String,
+    /// Names the JSON path (`UserDetailList[3].Arn: missing`) or the line of the report.
+    pub message: String,
+}
+
+/// Builds an account's inventory from uploaded files instead of AWS calls.
+///
+/// `details_json` is what `aws iam get-account-authorization-details --output json`
+/// prints (one document, all pages joined, as awscli does by default).
+/// `credential_report_csv` is the decoded credential report. The account id and
+/// partition come from the ARNs in the file. Facts that only other AWS calls return
+/// (access key ids, MFA device serial numbers, role maximum session durations, policies
+/// missing from the file) stay `null`, and [`Inventory::warnings`] says which ones are
+/// unknown.
+pub fn inventory_from_authorization_details(
+    details_json: &[u8],
+    credential_report_csv: Option<&[u8]>,
+) -> Result<Inventory, UploadError> {
+    upload::inventory_from_authorization_details(details_json, credential_report_csv)
 }

@@ -166,10 +166,11 @@ pub(crate) fn parse_credential_report(csv_text: &[u8]) -> Result<CredentialRepor
     let mut report = CredentialReport::default();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|error| {
-            format!(
-                "row {} of the credential report is invalid: {error}",
-                index + 2
-            )
+            // The header is line 1, so without a position the record's line is its index + 2.
+            let line = error
+                .position()
+                .map_or(index as u64 + 2, |position| position.line());
+            format!("line {line} of the credential report is invalid: {error}")
         })?;
         let field = |name: &str| column(name).and_then(|position| record.get(position));
         let key = |slot: u8| ReportAccessKey {

@@ -28,8 +28,8 @@ pub(crate) struct AccountData {
     pub account_id: String,
     /// `aws`, `aws-cn` or `aws-us-gov`, from the caller's ARN.
     pub partition: String,
-    /// The principal Muster signed in as.
-    pub caller_arn: String,
+    /// The principal Muster signed in as; `None` for an upload.
+    pub caller_arn: Option<String>,
     pub details: AuthorizationDetails,
     /// Role facts from ListRoles, keyed by role ARN; `None` when ListRoles failed.
     pub role_listings: Option<HashMap<String, RoleListing>>,

@@ -37,7 +37,7 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// Builds a command whose environment cannot reach real AWS.
-fn isolated_command(program: &str) -> Command {
+pub fn isolated_command(program: &str) -> Command {
     let mut command = Command::new(program);
     command
         .env("AWS_EC2_METADATA_DISABLED", "true")
