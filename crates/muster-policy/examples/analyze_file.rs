@@ -69,4 +69,8 @@ fn main() {
         analysis.principals.len(),
         loaded.problems.len(),
     );
+
+    // As `muster analyze` does, leave freeing the memory to the end of the process.
+    std::mem::forget(analysis);
+    std::mem::forget(loaded);
 }

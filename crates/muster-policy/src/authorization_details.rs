@@ -6,13 +6,17 @@
 //! policy ARN that the file does not define, does not stop the load: it is reported in
 //! [`LoadedAccount::problems`] so that nothing is dropped silently.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::account::{Account, Group, ManagedPolicy, NamedPolicy, Role, User};
-use crate::document::Policy;
+use crate::catalog::catalog;
+use crate::document::{share_catalog_actions, Policy};
 use crate::parse::{parse_policy, parse_policy_text, PolicyError};
 
 /// A file that is not authorization details at all.
@@ -45,20 +49,24 @@ pub struct LoadedAccount {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct Details {
+struct Details<'a> {
     #[serde(deserialize_with = "nullable")]
-    user_detail_list: Vec<UserDetail>,
+    #[serde(borrow)]
+    user_detail_list: Vec<UserDetail<'a>>,
     #[serde(deserialize_with = "nullable")]
-    group_detail_list: Vec<GroupDetail>,
+    #[serde(borrow)]
+    group_detail_list: Vec<GroupDetail<'a>>,
     #[serde(deserialize_with = "nullable")]
-    role_detail_list: Vec<RoleDetail>,
+    #[serde(borrow)]
+    role_detail_list: Vec<RoleDetail<'a>>,
     #[serde(deserialize_with = "nullable")]
-    policies: Vec<PolicyDetail>,
+    #[serde(borrow)]
+    policies: Vec<PolicyDetail<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct UserDetail {
+struct UserDetail<'a> {
     #[serde(deserialize_with = "nullable")]
     user_name: String,
     #[serde(deserialize_with = "nullable")]
@@ -66,7 +74,8 @@ struct UserDetail {
     #[serde(deserialize_with = "nullable")]
     arn: String,
     #[serde(deserialize_with = "nullable")]
-    user_policy_list: Vec<InlinePolicy>,
+    #[serde(borrow)]
+    user_policy_list: Vec<InlinePolicy<'a>>,
     #[serde(deserialize_with = "nullable")]
     group_list: Vec<String>,
     #[serde(deserialize_with = "nullable")]
@@ -78,7 +87,7 @@ struct UserDetail {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct GroupDetail {
+struct GroupDetail<'a> {
     #[serde(deserialize_with = "nullable")]
     group_name: String,
     #[serde(deserialize_with = "nullable")]
@@ -86,23 +95,26 @@ struct GroupDetail {
     #[serde(deserialize_with = "nullable")]
     arn: String,
     #[serde(deserialize_with = "nullable")]
-    group_policy_list: Vec<InlinePolicy>,
+    #[serde(borrow)]
+    group_policy_list: Vec<InlinePolicy<'a>>,
     #[serde(deserialize_with = "nullable")]
     attached_managed_policies: Vec<AttachedPolicy>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct RoleDetail {
+struct RoleDetail<'a> {
     #[serde(deserialize_with = "nullable")]
     role_name: String,
     #[serde(deserialize_with = "nullable")]
     role_id: String,
     #[serde(deserialize_with = "nullable")]
     arn: String,
-    assume_role_policy_document: Option<Value>,
+    #[serde(borrow)]
+    assume_role_policy_document: Option<&'a RawValue>,
     #[serde(deserialize_with = "nullable")]
-    role_policy_list: Vec<InlinePolicy>,
+    #[serde(borrow)]
+    role_policy_list: Vec<InlinePolicy<'a>>,
     #[serde(deserialize_with = "nullable")]
     attached_managed_policies: Vec<AttachedPolicy>,
     permissions_boundary: Option<Boundary>,
@@ -112,20 +124,22 @@ struct RoleDetail {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct PolicyDetail {
+struct PolicyDetail<'a> {
     #[serde(deserialize_with = "nullable")]
     policy_name: String,
     #[serde(deserialize_with = "nullable")]
     arn: String,
     default_version_id: Option<String>,
     #[serde(deserialize_with = "nullable")]
-    policy_version_list: Vec<PolicyVersionDetail>,
+    #[serde(borrow)]
+    policy_version_list: Vec<PolicyVersionDetail<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct PolicyVersionDetail {
-    document: Option<Value>,
+struct PolicyVersionDetail<'a> {
+    #[serde(borrow)]
+    document: Option<&'a RawValue>,
     #[serde(deserialize_with = "nullable")]
     version_id: String,
     #[serde(deserialize_with = "nullable")]
@@ -134,10 +148,11 @@ struct PolicyVersionDetail {
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
-struct InlinePolicy {
+struct InlinePolicy<'a> {
     #[serde(deserialize_with = "nullable")]
     policy_name: String,
-    policy_document: Option<Value>,
+    #[serde(borrow)]
+    policy_document: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,22 +189,122 @@ where
 
 /// Loads an account from authorization-details JSON text.
 pub fn load_authorization_details(text: &str) -> Result<LoadedAccount, LoadError> {
+    // The analysis that usually follows needs the action catalog: read it on another
+    // thread while this one reads the file.
+    rayon::spawn(|| {
+        catalog();
+    });
+
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let details: Details =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| LoadError {
-            path: error.path().to_string(),
-            message: error.inner().to_string(),
-        })?;
-    Ok(build(details))
+    let details = Details::deserialize(&mut deserializer).map_err(|_| located_error(text))?;
+    let documents = Documents::parse(&details);
+    Ok(build(details, &documents))
 }
 
-fn build(details: Details) -> LoadedAccount {
+/// Reads `text` again, tracking the JSON path, to say where it is not authorization
+/// details. Tracking the path costs time on every value, so it is done only for errors.
+fn located_error(text: &str) -> LoadError {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, Details>(&mut deserializer) {
+        Err(error) => LoadError {
+            path: error.path().to_string(),
+            message: error.inner().to_string(),
+        },
+        // Both passes read the same text the same way, so this arm is not reached.
+        Ok(_) => LoadError {
+            path: String::new(),
+            message: "unreadable on the first pass".to_string(),
+        },
+    }
+}
+
+/// The policy documents of a file, parsed in parallel and once per distinct text: many
+/// principals often carry the same inline policy.
+struct Documents<'a> {
+    index: HashMap<&'a str, usize>,
+    parsed: Vec<Result<Arc<Policy>, PolicyError>>,
+}
+
+impl<'a> Documents<'a> {
+    fn parse(details: &Details<'a>) -> Documents<'a> {
+        let mut raw: Vec<&'a RawValue> = Vec::new();
+        for policy in &details.policies {
+            raw.extend(
+                policy
+                    .policy_version_list
+                    .iter()
+                    .filter_map(|version| version.document),
+            );
+        }
+        let inline = |list: &[InlinePolicy<'a>], raw: &mut Vec<&'a RawValue>| {
+            raw.extend(list.iter().filter_map(|policy| policy.policy_document));
+        };
+        for group in &details.group_detail_list {
+            inline(&group.group_policy_list, &mut raw);
+        }
+        for user in &details.user_detail_list {
+            inline(&user.user_policy_list, &mut raw);
+        }
+        for role in &details.role_detail_list {
+            raw.extend(role.assume_role_policy_document);
+            inline(&role.role_policy_list, &mut raw);
+        }
+
+        let mut index = HashMap::with_capacity(raw.len());
+        let mut texts: Vec<&str> = Vec::new();
+        for document in raw {
+            index.entry(document.get()).or_insert_with(|| {
+                texts.push(document.get());
+                texts.len() - 1
+            });
+        }
+        let mut parsed: Vec<Result<Policy, PolicyError>> =
+            texts.par_iter().map(|text| parse_raw(text)).collect();
+        let mut policies: Vec<&mut Policy> = parsed
+            .iter_mut()
+            .filter_map(|policy| policy.as_mut().ok())
+            .collect();
+        share_catalog_actions(&mut policies);
+        let parsed = parsed
+            .into_iter()
+            .map(|policy| policy.map(Arc::new))
+            .collect();
+        Documents { index, parsed }
+    }
+
+    /// Returns the parsed document. Errors are not kept, so a failed document is parsed
+    /// again for its error.
+    fn get(&self, document: &RawValue) -> Result<Arc<Policy>, PolicyError> {
+        let parsed = self
+            .index
+            .get(document.get())
+            .and_then(|index| self.parsed.get(*index));
+        match parsed {
+            Some(Ok(policy)) => Ok(policy.clone()),
+            _ => parse_raw(document.get()).map(Arc::new),
+        }
+    }
+}
+
+/// Parses a document given as a JSON object or as a string holding the percent-encoded
+/// JSON.
+fn parse_raw(text: &str) -> Result<Policy, PolicyError> {
+    // The text is one JSON value cut from a file that parsed, so it parses again; `null`
+    // (reported as the wrong type) only stands in for the impossible failure.
+    let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    match &value {
+        Value::String(text) => parse_policy_text(text),
+        other => parse_policy(other),
+    }
+}
+
+fn build(details: Details, documents: &Documents) -> LoadedAccount {
     let mut problems = Vec::new();
 
     let managed_policies: Vec<ManagedPolicy> = details
         .policies
         .into_iter()
-        .filter_map(|detail| managed_policy(detail, &mut problems))
+        .filter_map(|detail| managed_policy(detail, documents, &mut problems))
         .collect();
 
     let groups: Vec<Group> = details
@@ -198,7 +313,12 @@ fn build(details: Details) -> LoadedAccount {
         .map(|detail| {
             let owner = format!("group `{}`", detail.group_name);
             Group {
-                inline_policies: inline_policies(detail.group_policy_list, &owner, &mut problems),
+                inline_policies: inline_policies(
+                    detail.group_policy_list,
+                    &owner,
+                    documents,
+                    &mut problems,
+                ),
                 managed_policy_arns: arns(detail.attached_managed_policies),
                 name: detail.group_name,
                 id: detail.group_id,
@@ -213,7 +333,12 @@ fn build(details: Details) -> LoadedAccount {
         .map(|detail| {
             let owner = format!("user `{}`", detail.user_name);
             User {
-                inline_policies: inline_policies(detail.user_policy_list, &owner, &mut problems),
+                inline_policies: inline_policies(
+                    detail.user_policy_list,
+                    &owner,
+                    documents,
+                    &mut problems,
+                ),
                 managed_policy_arns: arns(detail.attached_managed_policies),
                 groups: detail.group_list,
                 permissions_boundary: boundary_arn(detail.permissions_boundary),
@@ -230,18 +355,21 @@ fn build(details: Details) -> LoadedAccount {
         .into_iter()
         .map(|detail| {
             let owner = format!("role `{}`", detail.role_name);
-            let trust_policy = detail
-                .assume_role_policy_document
-                .as_ref()
-                .and_then(|document| {
-                    document_or_problem(
-                        document,
-                        &format!("trust policy of {owner}"),
-                        &mut problems,
-                    )
-                });
+            let trust_policy = detail.assume_role_policy_document.and_then(|document| {
+                document_or_problem(
+                    document,
+                    &format!("trust policy of {owner}"),
+                    documents,
+                    &mut problems,
+                )
+            });
             Role {
-                inline_policies: inline_policies(detail.role_policy_list, &owner, &mut problems),
+                inline_policies: inline_policies(
+                    detail.role_policy_list,
+                    &owner,
+                    documents,
+                    &mut problems,
+                ),
                 managed_policy_arns: arns(detail.attached_managed_policies),
                 permissions_boundary: boundary_arn(detail.permissions_boundary),
                 trust_policy,
@@ -304,18 +432,22 @@ fn report_dangling_references(account: &Account, problems: &mut Vec<LoadProblem>
     }
 }
 
-fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Option<ManagedPolicy> {
+fn managed_policy(
+    detail: PolicyDetail,
+    documents: &Documents,
+    problems: &mut Vec<LoadProblem>,
+) -> Option<ManagedPolicy> {
     let owner = format!("managed policy `{}`", detail.arn);
     let mut default = None;
     let mut other_versions = Vec::new();
     for version in detail.policy_version_list {
         let is_default = version.is_default_version
             || detail.default_version_id.as_deref() == Some(&version.version_id);
-        let Some(document) = version.document.as_ref() else {
+        let Some(document) = version.document else {
             continue;
         };
         let owner = format!("{owner} version `{}`", version.version_id);
-        let Some(document) = document_or_problem(document, &owner, problems) else {
+        let Some(document) = document_or_problem(document, &owner, documents, problems) else {
             continue;
         };
         if is_default {
@@ -350,13 +482,14 @@ fn managed_policy(detail: PolicyDetail, problems: &mut Vec<LoadProblem>) -> Opti
 fn inline_policies(
     list: Vec<InlinePolicy>,
     owner: &str,
+    documents: &Documents,
     problems: &mut Vec<LoadProblem>,
 ) -> Vec<NamedPolicy> {
     list.into_iter()
         .filter_map(|policy| {
-            let document = policy.policy_document.as_ref()?;
+            let document = policy.policy_document?;
             let owner = format!("inline policy `{}` of {owner}", policy.policy_name);
-            let document = document_or_problem(document, &owner, problems)?;
+            let document = document_or_problem(document, &owner, documents, problems)?;
             Some(NamedPolicy {
                 name: policy.policy_name,
                 document,
@@ -366,16 +499,13 @@ fn inline_policies(
 }
 
 fn document_or_problem(
-    document: &Value,
+    document: &RawValue,
     owner: &str,
+    documents: &Documents,
     problems: &mut Vec<LoadProblem>,
 ) -> Option<Arc<Policy>> {
-    let parsed = match document {
-        Value::String(text) => parse_policy_text(text),
-        other => parse_policy(other),
-    };
-    match parsed {
-        Ok(policy) => Some(Arc::new(policy)),
+    match documents.get(document) {
+        Ok(policy) => Some(policy),
         Err(error) => {
             problems.push(LoadProblem::InvalidPolicy {
                 owner: owner.to_string(),

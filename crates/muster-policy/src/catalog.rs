@@ -117,12 +117,14 @@ pub struct Service {
 pub struct Catalog {
     services: Vec<Service>,
     actions: Vec<Action>,
-    /// Lower-cased full name to action.
-    by_name: HashMap<String, ActionId>,
+    /// Action ids in the order of their lower-cased names, for lookups by name.
+    by_name: Vec<u32>,
     /// Lower-cased prefix to service index.
     by_prefix: HashMap<String, usize>,
-    /// Lower-cased full names, in catalog order, for pattern matching.
-    lower_names: Vec<String>,
+    /// Lower-cased full names, in catalog order and run together, for pattern matching;
+    /// `lower_ends` holds where each one ends.
+    lower_names: String,
+    lower_ends: Vec<u32>,
     header: Vec<String>,
     /// The actions of each access level, in the order of [`AccessLevel::ALL`].
     level_sets: Vec<ActionSet>,
@@ -160,9 +162,10 @@ impl Catalog {
                 catalog.header.push(comment.trim().to_string());
                 continue;
             }
-            let fields: Vec<&str> = line.split('\t').collect();
+            let mut buffer = [""; 5];
+            let fields = split_fields(line, &mut buffer);
             let line_number = line_index + 1;
-            match fields.as_slice() {
+            match fields {
                 ["S", prefix, name] => catalog.push_service(prefix, name),
                 ["R", name, arn_format] => {
                     let service = catalog.services.last_mut().ok_or_else(|| {
@@ -188,6 +191,13 @@ impl Catalog {
                 _ => return Err(format!("catalog line {line_number}: unexpected record")),
             }
         }
+        let mut by_name = std::mem::take(&mut catalog.by_name);
+        by_name.sort_unstable_by(|left, right| {
+            catalog
+                .lower_name(*left as usize)
+                .cmp(catalog.lower_name(*right as usize))
+        });
+        catalog.by_name = by_name;
         catalog.level_sets = AccessLevel::ALL
             .iter()
             .map(|level| {
@@ -245,9 +255,11 @@ impl Catalog {
                 },
             })
             .collect();
-        let lower = full_name.to_ascii_lowercase();
-        self.by_name.insert(lower.clone(), id);
-        self.lower_names.push(lower);
+        let start = self.lower_names.len();
+        self.lower_names.push_str(&full_name);
+        self.lower_names[start..].make_ascii_lowercase();
+        self.lower_ends.push(self.lower_names.len() as u32);
+        self.by_name.push(id.0);
         self.actions.push(Action {
             name: full_name,
             access_level: level,
@@ -296,13 +308,39 @@ impl Catalog {
         &self.services[self.actions[id.0 as usize].service]
     }
 
+    /// Returns the lower-cased full name of the action at `index`.
+    fn lower_name(&self, index: usize) -> &str {
+        let start = match index.checked_sub(1) {
+            Some(previous) => self.lower_ends[previous] as usize,
+            None => 0,
+        };
+        &self.lower_names[start..self.lower_ends[index] as usize]
+    }
+
     /// Looks up an action by full name, case-insensitively.
     pub fn find(&self, name: &str) -> Option<ActionId> {
-        if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
-            self.by_name.get(&name.to_ascii_lowercase()).copied()
-        } else {
-            self.by_name.get(name).copied()
+        if !name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+            return self.find_lower(name);
         }
+        // Short names are lower-cased on the stack: this runs for many actions of every
+        // principal.
+        let mut buffer = [0u8; 128];
+        match buffer.get_mut(..name.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(name.as_bytes());
+                lower.make_ascii_lowercase();
+                self.find_lower(std::str::from_utf8(lower).ok()?)
+            }
+            None => self.find_lower(&name.to_ascii_lowercase()),
+        }
+    }
+
+    fn find_lower(&self, lower: &str) -> Option<ActionId> {
+        let position = self
+            .by_name
+            .binary_search_by(|id| self.lower_name(*id as usize).cmp(lower))
+            .ok()?;
+        Some(ActionId(self.by_name[position]))
     }
 
     /// Looks up a service by prefix, case-insensitively.
@@ -330,8 +368,10 @@ impl Catalog {
     /// Creates the set of every action.
     pub fn full_set(&self) -> ActionSet {
         let mut set = self.empty_set();
-        for index in 0..self.actions.len() {
-            set.insert(ActionId(index as u32));
+        set.words.fill(u64::MAX);
+        let used = self.actions.len() % 64;
+        if let (Some(last), true) = (set.words.last_mut(), used != 0) {
+            *last = (1u64 << used) - 1;
         }
         set
     }
@@ -339,9 +379,27 @@ impl Catalog {
     /// Finds the actions one pattern matches. A pattern with a literal service prefix is
     /// matched against that service's actions only.
     pub fn matching(&self, pattern: &Pattern) -> ActionSet {
-        let mut set = self.empty_set();
         if pattern.is_any() {
             return self.full_set();
+        }
+        let mut set = self.empty_set();
+        self.for_each_match(pattern, |id| {
+            set.insert(id);
+            true
+        });
+        set
+    }
+
+    /// Calls `visit` with each action `pattern` matches, in catalog order, until it
+    /// returns false.
+    fn for_each_match(&self, pattern: &Pattern, mut visit: impl FnMut(ActionId) -> bool) {
+        // INVARIANT: action names are unique regardless of case, so a pattern without
+        // wildcards matches the one action `find` returns, or none.
+        if pattern.is_literal() {
+            if let Some(id) = self.find(pattern.as_str()) {
+                visit(id);
+            }
+            return;
         }
         let range = match pattern.as_str().split_once(':') {
             Some((prefix, _)) if !prefix.contains(['*', '?']) => match self.find_service(prefix) {
@@ -351,27 +409,38 @@ impl Catalog {
             _ => 0..self.actions.len() as u32,
         };
         for index in range {
-            if pattern.matches(&self.lower_names[index as usize]) {
-                set.insert(ActionId(index));
+            if pattern.matches(self.lower_name(index as usize)) && !visit(ActionId(index)) {
+                return;
             }
         }
-        set
     }
 
     /// Expands an `Action` or `NotAction` element to the actions it covers.
     pub fn expand(&self, element: &ActionElement) -> ActionSet {
         match element {
             ActionElement::Action(patterns) => {
+                if patterns.iter().any(Pattern::is_any) {
+                    return self.full_set();
+                }
                 let mut set = self.empty_set();
                 for pattern in patterns {
-                    set.union_with(&self.matching(pattern));
+                    self.for_each_match(pattern, |id| {
+                        set.insert(id);
+                        true
+                    });
                 }
                 set
             }
             ActionElement::NotAction(patterns) => {
+                if patterns.iter().any(Pattern::is_any) {
+                    return self.empty_set();
+                }
                 let mut set = self.full_set();
                 for pattern in patterns {
-                    set.subtract(&self.matching(pattern));
+                    self.for_each_match(pattern, |id| {
+                        set.remove(id);
+                        true
+                    });
                 }
                 set
             }
@@ -380,11 +449,30 @@ impl Catalog {
 
     /// Checks whether a pattern names at least one catalog action.
     pub fn knows_pattern(&self, pattern: &Pattern) -> bool {
-        if pattern.is_literal() {
-            return self.find(pattern.as_str()).is_some();
+        if pattern.is_any() {
+            return !self.is_empty();
         }
-        !self.matching(pattern).is_empty()
+        let mut found = false;
+        self.for_each_match(pattern, |_| {
+            found = true;
+            false
+        });
+        found
     }
+}
+
+/// Splits a line at tabs into `buffer`; returns the fields, or no field when the line has
+/// more fields than `buffer` holds.
+fn split_fields<'a, 'b>(line: &'a str, buffer: &'b mut [&'a str; 5]) -> &'b [&'a str] {
+    let mut count = 0;
+    for field in line.split('\t') {
+        match buffer.get_mut(count) {
+            Some(slot) => *slot = field,
+            None => return &[],
+        }
+        count += 1;
+    }
+    &buffer[..count]
 }
 
 fn split_list(text: &str) -> impl Iterator<Item = &str> {
@@ -408,6 +496,13 @@ impl ActionSet {
         let index = id.0 as usize;
         if let Some(word) = self.words.get_mut(index / 64) {
             *word |= 1 << (index % 64);
+        }
+    }
+
+    pub fn remove(&mut self, id: ActionId) {
+        let index = id.0 as usize;
+        if let Some(word) = self.words.get_mut(index / 64) {
+            *word &= !(1 << (index % 64));
         }
     }
 

@@ -1,8 +1,9 @@
 //! Parsed policy documents: statements with compiled action, resource and principal
 //! patterns and conditions, and the per-statement matching that the evaluator builds on.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{ActionSet, Catalog};
 use crate::condition::Condition;
@@ -48,6 +49,22 @@ pub enum Effect {
 pub enum ActionElement {
     Action(Vec<Pattern>),
     NotAction(Vec<Pattern>),
+}
+
+impl Eq for ActionElement {}
+
+impl std::hash::Hash for ActionElement {
+    /// Hashes the pattern texts, which equal elements share.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (tag, patterns) = match self {
+            ActionElement::Action(patterns) => (0u8, patterns),
+            ActionElement::NotAction(patterns) => (1u8, patterns),
+        };
+        tag.hash(state);
+        for pattern in patterns {
+            pattern.as_str().hash(state);
+        }
+    }
 }
 
 /// A `Resource` or `NotResource` element.
@@ -142,7 +159,7 @@ impl PrincipalElement {
 }
 
 /// One statement of a policy.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
@@ -152,8 +169,26 @@ pub struct Statement {
     pub principal: Option<PrincipalElement>,
     /// All must hold (the `Condition` block is a conjunction).
     pub conditions: Vec<Condition>,
+    /// The action element expanded against the catalog, on first use. Statements with
+    /// the same action element may share it (see [`share_catalog_actions`]).
     #[serde(skip)]
-    catalog_actions: OnceLock<ActionSet>,
+    catalog_actions: Arc<OnceLock<ActionSet>>,
+}
+
+impl Clone for Statement {
+    /// Clones the statement with its own copy of the expansion, so that changing the
+    /// clone's action element cannot affect the original.
+    fn clone(&self) -> Statement {
+        Statement {
+            sid: self.sid.clone(),
+            effect: self.effect,
+            action: self.action.clone(),
+            resource: self.resource.clone(),
+            principal: self.principal.clone(),
+            conditions: self.conditions.clone(),
+            catalog_actions: Arc::new(self.catalog_actions.as_ref().clone()),
+        }
+    }
 }
 
 impl PartialEq for Statement {
@@ -183,7 +218,7 @@ impl Statement {
             resource,
             principal,
             conditions,
-            catalog_actions: OnceLock::new(),
+            catalog_actions: Arc::default(),
         }
     }
 
@@ -255,6 +290,12 @@ impl Statement {
             .get_or_init(|| catalog.expand(&self.action))
     }
 
+    /// Identifies the expansion of the action element: statements that share it (see
+    /// [`share_catalog_actions`]) return the same address.
+    pub(crate) fn catalog_actions_address(&self) -> usize {
+        Arc::as_ptr(&self.catalog_actions) as usize
+    }
+
     /// Returns the patterns of the resource element, for display.
     pub fn resource_patterns(&self) -> &[Pattern] {
         match &self.resource {
@@ -303,5 +344,30 @@ impl Policy {
                 && matches!(&statement.principal, Some(PrincipalElement::Principal(entries))
                     if entries.iter().any(PrincipalEntry::is_public))
         })
+    }
+}
+
+/// Lets the statements of `policies` that have the same action element share one
+/// catalog expansion, so that it is computed and stored once: the policies of a large
+/// account repeat a few action lists many times.
+pub(crate) fn share_catalog_actions(policies: &mut [&mut Policy]) {
+    let mut cells: HashMap<&ActionElement, Arc<OnceLock<ActionSet>>> = HashMap::new();
+    let chosen: Vec<Arc<OnceLock<ActionSet>>> = policies
+        .iter()
+        .flat_map(|policy| &policy.statements)
+        .map(|statement| {
+            cells
+                .entry(&statement.action)
+                .or_insert_with(|| statement.catalog_actions.clone())
+                .clone()
+        })
+        .collect();
+    drop(cells);
+
+    let statements = policies
+        .iter_mut()
+        .flat_map(|policy| policy.statements.iter_mut());
+    for (statement, cell) in statements.zip(chosen) {
+        statement.catalog_actions = cell;
     }
 }

@@ -3,7 +3,7 @@
 //! exposure and infrastructure modification. Exclusions remove principals, policies or
 //! actions from the results.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -251,7 +251,8 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
         !exclusions.excludes_policy(source)
     });
     let mut escalations = find_escalations(&model);
-    let unknown = unknown_actions_by_policy(account, catalog);
+    let unknown = unknown_actions_by_policy(&model, catalog);
+    let named = NamedActions::new(catalog);
 
     let uses = std::mem::take(&mut escalations.uses);
     let principals = model
@@ -280,7 +281,7 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
                 })
                 .collect();
             let direct_admin = escalations.is_direct_admin(&model, state.id);
-            let risks = risks_of(state, catalog, direct_admin, &uses, &exclusions);
+            let risks = risks_of(state, catalog, &named, direct_admin, &uses, &exclusions);
             PrincipalFindings {
                 arn: account.principal_arn(state.id).to_string(),
                 name: account.principal_name(state.id).to_string(),
@@ -326,9 +327,26 @@ pub fn analyze_account(account: &Account, options: &AnalysisOptions) -> AccountA
     }
 }
 
+/// The catalog ids of the actions the narrow categories list by name.
+struct NamedActions {
+    data_exfiltration: Vec<ActionId>,
+    credentials_exposure: Vec<ActionId>,
+}
+
+impl NamedActions {
+    fn new(catalog: &Catalog) -> NamedActions {
+        let ids = |names: &[&str]| names.iter().filter_map(|name| catalog.find(name)).collect();
+        NamedActions {
+            data_exfiltration: ids(DATA_EXFILTRATION),
+            credentials_exposure: ids(CREDENTIALS_EXPOSURE),
+        }
+    }
+}
+
 fn risks_of(
     state: &PrincipalState,
     catalog: &'static Catalog,
+    named: &NamedActions,
     direct_admin: bool,
     uses: &[TechniqueUse],
     exclusions: &CompiledExclusions,
@@ -394,11 +412,7 @@ fn risks_of(
         return risks;
     }
 
-    let data = listed(
-        &mut DATA_EXFILTRATION
-            .iter()
-            .filter_map(|name| catalog.find(name)),
-    );
+    let data = listed(&mut named.data_exfiltration.iter().copied());
     risks.extend(finding(RiskCategory::DataExfiltration, data, Vec::new()));
 
     let mut permissions_management = bits.any.clone();
@@ -406,11 +420,7 @@ fn risks_of(
     let (actions, services) = broad(&permissions_management, catalog, exclusions, &listed);
     risks.extend(finding(RiskCategory::ResourceExposure, actions, services));
 
-    let credentials = listed(
-        &mut CREDENTIALS_EXPOSURE
-            .iter()
-            .filter_map(|name| catalog.find(name)),
-    );
+    let credentials = listed(&mut named.credentials_exposure.iter().copied());
     risks.extend(finding(
         RiskCategory::CredentialsExposure,
         credentials,
@@ -448,19 +458,26 @@ fn broad(
     exclusions: &CompiledExclusions,
     listed: &dyn Fn(&mut dyn Iterator<Item = ActionId>) -> Vec<RiskAction>,
 ) -> (Vec<RiskAction>, Vec<ServiceCount>) {
-    let services: Vec<ServiceCount> = catalog
-        .services()
-        .iter()
-        .filter_map(|service| {
-            let actions = set
-                .count_in(service.actions.clone())
-                .saturating_sub(excluded_in(service, set, catalog, exclusions));
-            (actions > 0).then_some(ServiceCount {
-                service: service.prefix.as_str(),
-                actions,
-            })
-        })
-        .collect();
+    // The services own consecutive id ranges in catalog order, so walking the set
+    // counts them service by service.
+    let mut services: Vec<ServiceCount> = Vec::new();
+    let mut current = None;
+    for id in set.iter() {
+        let action = catalog.action(id);
+        if !exclusions.actions.is_empty() && exclusions.excludes_action(&action.name) {
+            continue;
+        }
+        match services.last_mut() {
+            Some(count) if current == Some(action.service) => count.actions += 1,
+            _ => {
+                current = Some(action.service);
+                services.push(ServiceCount {
+                    service: catalog.services()[action.service].prefix.as_str(),
+                    actions: 1,
+                });
+            }
+        }
+    }
     let total: usize = services.iter().map(|count| count.actions).sum();
     let actions = if total <= LISTED_RISK_ACTIONS {
         listed(&mut set.iter())
@@ -470,42 +487,20 @@ fn broad(
     (actions, services)
 }
 
-/// Counts the excluded actions of `service` in `set`.
-fn excluded_in(
-    service: &crate::catalog::Service,
-    set: &ActionSet,
+/// Unknown action names of every distinct identity policy document of the analysed
+/// principals, computed once per document and keyed by the document's address.
+fn unknown_actions_by_policy(
+    model: &AccountModel,
     catalog: &Catalog,
-    exclusions: &CompiledExclusions,
-) -> usize {
-    if exclusions.actions.is_empty() {
-        return 0;
-    }
-    service
-        .actions
-        .clone()
-        .map(ActionId)
-        .filter(|id| set.contains(*id) && exclusions.excludes_action(&catalog.action(*id).name))
-        .count()
-}
-
-/// Unknown action names of every distinct policy document in the account, computed once
-/// per document and keyed by the document's address.
-fn unknown_actions_by_policy(account: &Account, catalog: &Catalog) -> HashMap<usize, Vec<String>> {
+) -> HashMap<usize, Vec<String>> {
+    let mut seen: HashSet<usize> = HashSet::new();
     let mut documents: Vec<&Arc<crate::document::Policy>> = Vec::new();
-    documents.extend(
-        account
-            .managed_policies
-            .iter()
-            .map(|policy| &policy.document),
-    );
-    for user in &account.users {
-        documents.extend(user.inline_policies.iter().map(|policy| &policy.document));
-    }
-    for group in &account.groups {
-        documents.extend(group.inline_policies.iter().map(|policy| &policy.document));
-    }
-    for role in &account.roles {
-        documents.extend(role.inline_policies.iter().map(|policy| &policy.document));
+    for state in &model.principals {
+        for policy in &state.policies.identity {
+            if seen.insert(Arc::as_ptr(&policy.document) as usize) {
+                documents.push(&policy.document);
+            }
+        }
     }
     documents
         .par_iter()

@@ -1,13 +1,17 @@
 //! An account prepared for analysis: each principal's policies, request context and
 //! access bitsets, computed once and in parallel.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::access::{access_bits, AccessBits};
-use crate::account::{Account, PolicySource, PrincipalId, PrincipalPolicies};
+use crate::account::{Account, PolicySource, PrincipalId, PrincipalPolicies, SourcedPolicy};
 use crate::assume::{trust_match, TrustGrant, ASSUME_ROLE};
 use crate::catalog::{ActionId, Catalog};
 use crate::context::{RequestContext, Truth};
+use crate::document::Effect;
 use crate::evaluate::{check, Layer, Request, Verdict};
 
 /// One principal ready for analysis.
@@ -15,7 +19,8 @@ pub struct PrincipalState {
     pub id: PrincipalId,
     pub policies: PrincipalPolicies,
     pub context: RequestContext,
-    pub bits: AccessBits,
+    /// Shared by the principals whose policies give the same bitsets.
+    pub bits: Arc<AccessBits>,
     /// Groups (by index) the user would belong to after an escalation step, in addition
     /// to its own. Empty for the account's real principals.
     pub joined_groups: Vec<usize>,
@@ -42,21 +47,50 @@ impl<'a> AccountModel<'a> {
         keep: impl Fn(&PolicySource) -> bool + Sync,
     ) -> AccountModel<'a> {
         let ids: Vec<PrincipalId> = account.principals().collect();
-        let principals = ids
+        let prepared: Vec<(PrincipalId, PrincipalPolicies, RequestContext, Vec<usize>)> = ids
             .into_par_iter()
             .map(|id| {
                 let mut policies = account.policies_of(id);
                 // Boundaries and SCPs only limit access, so they are always kept.
                 policies.identity.retain(|policy| keep(&policy.source));
                 let context = account.principal_context(id);
-                let bits = access_bits(&policies, &context, catalog);
-                PrincipalState {
-                    id,
-                    policies,
-                    context,
-                    bits,
-                    joined_groups: Vec::new(),
-                }
+                let key = bits_key(&policies, &context);
+                (id, policies, context, key)
+            })
+            .collect();
+
+        // Principals whose statements come down to the same inputs share their bitsets:
+        // they are computed once, and stored once.
+        let mut first_of_key: HashMap<&[usize], usize> = HashMap::new();
+        let mut firsts: Vec<usize> = Vec::new();
+        let slots: Vec<usize> = prepared
+            .iter()
+            .enumerate()
+            .map(|(index, (_, _, _, key))| {
+                *first_of_key.entry(key.as_slice()).or_insert_with(|| {
+                    firsts.push(index);
+                    firsts.len() - 1
+                })
+            })
+            .collect();
+        let bits: Vec<Arc<AccessBits>> = firsts
+            .par_iter()
+            .map(|index| {
+                let (_, policies, context, _) = &prepared[*index];
+                Arc::new(access_bits(policies, context, catalog))
+            })
+            .collect();
+        drop(first_of_key);
+
+        let principals = prepared
+            .into_iter()
+            .zip(slots)
+            .map(|((id, policies, context, _), slot)| PrincipalState {
+                id,
+                policies,
+                context,
+                bits: bits[slot].clone(),
+                joined_groups: Vec::new(),
             })
             .collect();
         AccountModel {
@@ -80,7 +114,7 @@ impl<'a> AccountModel<'a> {
         let mut policies = state.policies.clone();
         self.account
             .push_group_policies(&self.account.groups[group], &mut policies.identity);
-        let bits = access_bits(&policies, &state.context, self.catalog);
+        let bits = Arc::new(access_bits(&policies, &state.context, self.catalog));
         let mut joined_groups = state.joined_groups.clone();
         joined_groups.push(group);
         PrincipalState {
@@ -146,6 +180,42 @@ impl<'a> AccountModel<'a> {
             (verdict, _) => verdict,
         }
     }
+}
+
+/// Lists what [`access_bits`] reads of a principal's policies: per layer, the statements
+/// that may apply, as their shared action expansion, effect, whether they cover every
+/// resource and whether their conditions hold. Principals with equal lists get equal
+/// bitsets.
+fn bits_key(policies: &PrincipalPolicies, context: &RequestContext) -> Vec<usize> {
+    // Layer marks: expansion addresses are never this small.
+    const IDENTITY: usize = 1;
+    const BOUNDARY: usize = 2;
+    const SERVICE_CONTROL: usize = 3;
+
+    let mut key = Vec::new();
+    let mut push_layer = |mark: usize, layer: &mut dyn Iterator<Item = &SourcedPolicy>| {
+        key.push(mark);
+        for statement in layer.flat_map(|policy| &policy.document.statements) {
+            let truth = statement.conditions_hold(context);
+            if truth == Truth::False {
+                continue;
+            }
+            key.push(statement.catalog_actions_address());
+            key.push(
+                usize::from(statement.effect == Effect::Allow)
+                    | usize::from(statement.applies_to_all_resources()) << 1
+                    | usize::from(truth == Truth::True) << 2,
+            );
+        }
+    };
+    push_layer(IDENTITY, &mut policies.identity.iter());
+    if let Some(boundary) = &policies.boundary {
+        push_layer(BOUNDARY, &mut std::iter::once(boundary));
+    }
+    for level in &policies.service_control {
+        push_layer(SERVICE_CONTROL, &mut level.iter());
+    }
+    key
 }
 
 /// Decides a request whose trust policy names the principal: no identity allow is

@@ -327,9 +327,12 @@ fn condition_values(value: &Value, path: &Path) -> Result<Vec<String>, PolicyErr
     }
 }
 
-fn string_or_list<'a>(value: &'a Value, path: &Path) -> Result<Vec<(&'a str, Path)>, PolicyError> {
+fn string_or_list<'a>(
+    value: &'a Value,
+    path: &'a Path<'a>,
+) -> Result<Vec<(&'a str, Path<'a>)>, PolicyError> {
     match value {
-        Value::String(text) => Ok(vec![(text.as_str(), path.clone())]),
+        Value::String(text) => Ok(vec![(text.as_str(), *path)]),
         Value::Array(items) if items.is_empty() => Err(path.error(Problem::EmptyList)),
         Value::Array(items) => items
             .iter()
@@ -376,29 +379,45 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// A JSON path in the notation of error messages: `Statement[2].Condition.StringEquals`.
-#[derive(Debug, Clone)]
-struct Path(String);
+/// It is a chain of borrowed steps, written out only when an error needs it.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
 
-impl Path {
-    fn root() -> Path {
-        Path(String::new())
+impl<'a> Path<'a> {
+    fn root() -> Path<'static> {
+        Path::Root
     }
 
-    fn key(&self, key: &str) -> Path {
-        if self.0.is_empty() {
-            Path(key.to_string())
-        } else {
-            Path(format!("{}.{key}", self.0))
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => {
+                let parent = parent.render();
+                if parent.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{parent}.{key}")
+                }
+            }
+            Path::Index(parent, index) => format!("{}[{index}]", parent.render()),
         }
-    }
-
-    fn index(&self, index: usize) -> Path {
-        Path(format!("{}[{index}]", self.0))
     }
 
     fn error(&self, problem: Problem) -> PolicyError {
         PolicyError {
-            path: self.0.clone(),
+            path: self.render(),
             problem,
         }
     }

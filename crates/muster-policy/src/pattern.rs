@@ -46,6 +46,12 @@ enum Part {
 enum Compiled {
     /// Exactly `*`.
     Any,
+    /// No wildcard and no variable: the text is compared whole.
+    Literal,
+    /// Wildcards and literal characters only, so each byte of the text is one token and
+    /// the text is matched as it is.
+    Wildcards,
+    /// A glob whose tokens differ from its text (it spells `${*}`, `${?}` or `${$}`).
     Glob(Vec<Token>),
     WithVariables(Vec<Part>),
 }
@@ -79,11 +85,27 @@ impl serde::Serialize for Pattern {
 impl Pattern {
     /// Compiles `text` read with `syntax`.
     pub fn new(text: &str, syntax: PatternSyntax) -> Pattern {
-        let parts = split_parts(text, syntax);
-        let compiled = match parts.as_slice() {
+        // Most patterns have no `${`: they need no token list of their own.
+        if !(syntax.variables && text.contains("${")) {
+            let compiled = if !syntax.wildcards || !text.contains(['*', '?']) {
+                Compiled::Literal
+            } else if text == "*" {
+                Compiled::Any
+            } else {
+                Compiled::Wildcards
+            };
+            return Pattern {
+                text: text.into(),
+                case_insensitive: syntax.case_insensitive,
+                compiled,
+            };
+        }
+
+        let mut parts = split_parts(text, syntax);
+        let compiled = match parts.as_mut_slice() {
             [] => Compiled::Glob(Vec::new()),
             [Part::Tokens(tokens)] if tokens.as_slice() == [Token::Run] => Compiled::Any,
-            [Part::Tokens(tokens)] => Compiled::Glob(tokens.clone()),
+            [Part::Tokens(tokens)] => Compiled::Glob(std::mem::take(tokens)),
             _ => Compiled::WithVariables(parts),
         };
         Pattern {
@@ -123,7 +145,8 @@ impl Pattern {
     /// Checks whether the pattern has no wildcard and no variable.
     pub fn is_literal(&self) -> bool {
         match &self.compiled {
-            Compiled::Any | Compiled::WithVariables(_) => false,
+            Compiled::Literal => true,
+            Compiled::Any | Compiled::Wildcards | Compiled::WithVariables(_) => false,
             Compiled::Glob(tokens) => tokens.iter().all(|token| matches!(token, Token::Byte(_))),
         }
     }
@@ -133,7 +156,19 @@ impl Pattern {
     pub fn matches(&self, text: &str) -> bool {
         match &self.compiled {
             Compiled::Any => true,
-            Compiled::Glob(tokens) => glob_matches(tokens, text.as_bytes(), self.case_insensitive),
+            Compiled::Literal if self.case_insensitive => text.eq_ignore_ascii_case(&self.text),
+            Compiled::Literal => text == &*self.text,
+            Compiled::Wildcards => glob_matches(
+                &WildcardText {
+                    bytes: self.text.as_bytes(),
+                    case_insensitive: self.case_insensitive,
+                },
+                text.as_bytes(),
+                self.case_insensitive,
+            ),
+            Compiled::Glob(tokens) => {
+                glob_matches(tokens.as_slice(), text.as_bytes(), self.case_insensitive)
+            }
             Compiled::WithVariables(_) => false,
         }
     }
@@ -167,7 +202,7 @@ impl Pattern {
             }
         }
         Truth::from(glob_matches(
-            &tokens,
+            tokens.as_slice(),
             text.as_bytes(),
             self.case_insensitive,
         ))
@@ -189,6 +224,15 @@ impl Pattern {
     /// variable, lower-cased for case-insensitive patterns.
     pub fn literal_prefix(&self) -> String {
         let tokens: &[Token] = match &self.compiled {
+            Compiled::Literal | Compiled::Wildcards => {
+                let end = self.text.find(['*', '?']).unwrap_or(self.text.len());
+                let prefix = &self.text[..end];
+                return if self.case_insensitive {
+                    prefix.to_ascii_lowercase()
+                } else {
+                    prefix.to_string()
+                };
+            }
             Compiled::Any => &[],
             Compiled::Glob(tokens) => tokens,
             Compiled::WithVariables(parts) => match parts.first() {
@@ -305,8 +349,45 @@ fn char_width(lead: u8) -> usize {
     }
 }
 
+/// A sequence of glob tokens.
+trait Tokens {
+    fn len(&self) -> usize;
+    fn get(&self, index: usize) -> Option<Token>;
+}
+
+impl Tokens for [Token] {
+    fn len(&self) -> usize {
+        <[Token]>::len(self)
+    }
+
+    fn get(&self, index: usize) -> Option<Token> {
+        <[Token]>::get(self, index).copied()
+    }
+}
+
+/// The tokens of a [`Compiled::Wildcards`] pattern, read from its text.
+struct WildcardText<'a> {
+    bytes: &'a [u8],
+    case_insensitive: bool,
+}
+
+impl Tokens for WildcardText<'_> {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn get(&self, index: usize) -> Option<Token> {
+        self.bytes.get(index).map(|byte| match byte {
+            b'*' => Token::Run,
+            b'?' => Token::One,
+            byte if self.case_insensitive => Token::Byte(byte.to_ascii_lowercase()),
+            byte => Token::Byte(*byte),
+        })
+    }
+}
+
 /// Greedy glob matching with one backtracking point per `*`, linear for typical ARNs.
-fn glob_matches(tokens: &[Token], text: &[u8], case_insensitive: bool) -> bool {
+fn glob_matches<T: Tokens + ?Sized>(tokens: &T, text: &[u8], case_insensitive: bool) -> bool {
     let mut token_index = 0;
     let mut text_index = 0;
     // Where the latest `*` is in the tokens, and where its match in the text ends so far.
@@ -331,7 +412,7 @@ fn glob_matches(tokens: &[Token], text: &[u8], case_insensitive: bool) -> bool {
                 } else {
                     byte
                 };
-                if *expected == actual {
+                if expected == actual {
                     token_index += 1;
                     text_index += 1;
                     continue;
@@ -355,9 +436,7 @@ fn glob_matches(tokens: &[Token], text: &[u8], case_insensitive: bool) -> bool {
     if text_index > text.len() {
         return false;
     }
-    tokens[token_index.min(tokens.len())..]
-        .iter()
-        .all(|token| *token == Token::Run)
+    (token_index..tokens.len()).all(|index| tokens.get(index) == Some(Token::Run))
 }
 
 #[cfg(test)]
