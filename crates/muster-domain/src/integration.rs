@@ -20,18 +20,38 @@ pub const DEFAULT_SESSION_DURATION_SECS: u32 = 3_600;
 #[serde(rename_all = "lowercase")]
 pub enum App {
     Aws,
+    /// Any other application, whose data arrives as CSV files by upload or bulk API.
+    Custom,
 }
 
 impl App {
     pub fn as_str(self) -> &'static str {
         match self {
             App::Aws => "aws",
+            App::Custom => "custom",
         }
     }
 
     pub fn display_name(self) -> &'static str {
         match self {
             App::Aws => "Amazon Web Services",
+            App::Custom => "Custom application",
+        }
+    }
+
+    /// How data of this application arrives unless the user says otherwise.
+    pub fn default_extraction_type(self) -> ExtractionType {
+        match self {
+            App::Aws => ExtractionType::Direct,
+            App::Custom => ExtractionType::Upload,
+        }
+    }
+
+    /// The extraction types this application supports.
+    pub fn extraction_types(self) -> &'static [ExtractionType] {
+        match self {
+            App::Aws => &[ExtractionType::Direct, ExtractionType::Upload],
+            App::Custom => &[ExtractionType::Upload, ExtractionType::Api],
         }
     }
 }
@@ -42,7 +62,8 @@ impl FromStr for App {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value.to_ascii_lowercase().as_str() {
             "aws" => Ok(App::Aws),
-            other => Err(format!("unknown application `{other}`: expected `aws`")),
+            "custom" => Ok(App::Custom),
+            other => Err(format!("unknown application `{other}`: expected `aws` or `custom`")),
         }
     }
 }
@@ -70,6 +91,11 @@ impl ExtractionType {
             ExtractionType::Upload => "upload",
             ExtractionType::Api => "api",
         }
+    }
+
+    /// Whether data arrives as files (upload or bulk API) rather than by a sync.
+    pub fn receives_files(self) -> bool {
+        matches!(self, ExtractionType::Upload | ExtractionType::Api)
     }
 }
 
@@ -258,6 +284,15 @@ impl AwsCredentials {
         merged
     }
 
+    /// Whether no credential field is set.
+    pub fn is_empty(&self) -> bool {
+        self.role_arn.is_none()
+            && self.external_id.is_none()
+            && self.session_duration_secs.is_none()
+            && self.access_key_id.is_none()
+            && self.secret_access_key.is_none()
+    }
+
     pub fn validate(&self, errors: &mut ValidationErrors) {
         if let Some(arn) = &self.role_arn {
             if !is_role_arn(arn) {
@@ -420,8 +455,15 @@ fn default_extraction_type() -> ExtractionType {
 }
 
 impl IntegrationDraft {
-    /// Trims every text field and drops blank credential fields.
+    /// Trims every text field and drops blank credential fields. An application that
+    /// cannot be read directly gets its own default extraction type in place of `direct`,
+    /// the default of the field.
     pub fn normalized(mut self) -> Self {
+        if !self.app.extraction_types().contains(&ExtractionType::Direct)
+            && self.extraction_type == ExtractionType::Direct
+        {
+            self.extraction_type = self.app.default_extraction_type();
+        }
         self.name = self.name.trim().to_string();
         self.description = self.description.trim().to_string();
         self.primary_owner = self.primary_owner.trim().to_string();
@@ -436,17 +478,30 @@ impl IntegrationDraft {
         validate_name(&self.name, &mut errors);
         validate_description(&self.description, &mut errors);
         validate_owners(&self.primary_owner, &self.secondary_owners, &mut errors);
-        if self.extraction_type != ExtractionType::Direct {
+        let supported = self.app.extraction_types();
+        if !supported.contains(&self.extraction_type) {
+            let names: Vec<&str> = supported.iter().map(|t| t.as_str()).collect();
             errors.push(
                 "extraction_type",
                 format!(
-                    "extraction type `{}` is not available for {} yet: use `direct`",
+                    "extraction type `{}` is not available for {}: use {}",
                     self.extraction_type.as_str(),
-                    self.app.display_name()
+                    self.app.display_name(),
+                    names.join(" or ")
                 ),
             );
         }
-        self.credentials.validate(&mut errors);
+        if self.extraction_type == ExtractionType::Direct {
+            self.credentials.validate(&mut errors);
+        } else if !self.credentials.is_empty() {
+            errors.push(
+                "credentials",
+                format!(
+                    "an integration with extraction type `{}` takes no credentials: data arrives as files",
+                    self.extraction_type.as_str()
+                ),
+            );
+        }
         errors.into_result()
     }
 }

@@ -6,6 +6,7 @@
 pub mod ids;
 pub mod integration;
 pub mod inventory;
+pub mod people;
 pub mod policy_document;
 pub mod validation;
 
@@ -15,6 +16,7 @@ pub use integration::{
     IntegrationStatus, IntegrationUpdate,
 };
 pub use inventory::{Entity, EntityKey, EntityType, Inventory, Relation};
+pub use people::{identity_email, Employee, MappingType};
 pub use validation::{FieldError, ValidationErrors};
 
 /// Formats a time as RFC 3339 in UTC with microseconds, e.g.

@@ -128,7 +128,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, &code, message.clone()).with_field(field, message)
             }
             ServiceError::NotSynced { message } => ApiError::new(StatusCode::CONFLICT, &code, message),
-            ServiceError::Settings(_) | ServiceError::Store(_) | ServiceError::Analysis { .. } => {
+            ServiceError::Settings(_) | ServiceError::Store(_) | ServiceError::Analysis { .. } | ServiceError::Export { .. } => {
                 ApiError::internal(&code, error)
             }
         }

@@ -19,12 +19,22 @@ pub enum ServiceError {
     /// The integration has no snapshot yet, e.g. it never synced.
     #[error("{message}")]
     NotSynced { message: String },
+    /// An export could not be written.
+    #[error("{message}")]
+    Export { message: String },
     /// The stored data could not be analysed.
     #[error("{message}")]
     Analysis { message: String },
 }
 
 impl ServiceError {
+    /// A validation error on one field.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = ValidationErrors::default();
+        errors.push(field, message);
+        ServiceError::Validation(errors)
+    }
+
     /// Stable machine-readable code, e.g. `integration.not_found`.
     pub fn code(&self) -> String {
         match self {
@@ -35,6 +45,7 @@ impl ServiceError {
             ServiceError::Store(_) => "storage.error".into(),
             ServiceError::NotSynced { .. } => "integration.not_synced".into(),
             ServiceError::Analysis { .. } => "analysis.failed".into(),
+            ServiceError::Export { .. } => "export.failed".into(),
         }
     }
 }

@@ -3,19 +3,27 @@
 //! IAM policy analysis stored with each AWS snapshot.
 
 pub mod analysis;
+mod api_keys;
 mod error;
+mod exports;
+pub mod identities;
+pub mod imports;
 mod integrations;
 pub mod settings;
-mod sync;
+pub(crate) mod sync;
 mod worker;
 
 pub use error::ServiceError;
+pub use exports::ExportSummary;
+pub use identities::{IdentityFilter, IdentityView, MappedEmployee, MappingOrigin};
+pub use imports::{ImportFiles, ImportKind, ImportOptions, ImportProblem, ImportProgress, ImportReport};
 pub use settings::{Settings, SettingsError};
 pub use sync::SyncOutcome;
 pub use worker::{spawn_workers, WorkerHandle};
 
 pub use muster_aws::{ConnectorOptions, Progress, StaticCredentials};
 pub use muster_store::{
+    ApiKey, ApiKeyRejection, BulkTransfer, IssuedApiKey, UploadUrlRejection,
     EntityDetail, EntityFilter, EntityPage, RelatedEntity, SnapshotSummary, Store, StoredEntity,
     SyncRun, SyncRunState,
 };

@@ -32,6 +32,7 @@ impl Muster {
     /// run.
     pub async fn request_sync(&self, tenant: &TenantId, id_or_name: &str, trigger: &str) -> Result<SyncRun, ServiceError> {
         let integration = self.store.find_integration(tenant, id_or_name).await?;
+        refuse_file_integration(&integration)?;
         let run = self.store.queue_sync_run(tenant, &integration.id, trigger).await?;
         tracing::info!(integration_id = %integration.id, run_id = %run.id, trigger, "sync queued");
         Ok(run)
@@ -46,6 +47,7 @@ impl Muster {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SyncOutcome, ServiceError> {
         let integration = self.store.find_integration(tenant, id_or_name).await?;
+        refuse_file_integration(&integration)?;
         let run = self
             .store
             .start_sync_run(tenant, &integration.id, trigger, &worker_name())
@@ -87,9 +89,17 @@ impl Muster {
             }
         };
 
-        let extracted = match integration.app {
-            App::Aws => muster_aws::extract_account(&credentials, &self.connector, progress).await,
-        };
+        if integration.extraction_type.receives_files() || integration.app != App::Aws {
+            let message = format!(
+                "{} receives its data as files (extraction type `{}`): import them instead of syncing",
+                integration.name,
+                integration.extraction_type.as_str()
+            );
+            return self
+                .record_failure(run, IntegrationStatus::SyncFailed, "sync.not_supported", &message)
+                .await;
+        }
+        let extracted = muster_aws::extract_account(&credentials, &self.connector, progress).await;
         let inventory = match extracted {
             Ok(inventory) => inventory,
             Err(error) => {
@@ -141,7 +151,7 @@ impl Muster {
 
 /// Analyses the inventory off the async threads. A failed analysis becomes a warning on
 /// the snapshot, so the sync still succeeds without stored findings.
-async fn analyze_in_background(inventory: Inventory) -> (Inventory, Option<SnapshotAnalysis>) {
+pub(crate) async fn analyze_in_background(inventory: Inventory) -> (Inventory, Option<SnapshotAnalysis>) {
     let shared = Arc::new(inventory);
     let task_input = Arc::clone(&shared);
     let outcome = tokio::task::spawn_blocking(move || analyze_inventory(&task_input)).await;
@@ -174,6 +184,21 @@ async fn renew_lease(store: muster_store::Store, run: SyncRun) {
 }
 
 /// Names this process in run records: `host:pid`.
+/// Integrations that receive files have nothing to sync.
+fn refuse_file_integration(integration: &muster_domain::Integration) -> Result<(), ServiceError> {
+    if integration.extraction_type.receives_files() {
+        return Err(ServiceError::Conflict {
+            field: "integration",
+            message: format!(
+                "integration `{}` receives its data as files (extraction type `{}`): use `muster import` or the upload form instead of a sync",
+                integration.name,
+                integration.extraction_type.as_str()
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn worker_name() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()

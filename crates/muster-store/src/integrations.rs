@@ -45,7 +45,11 @@ impl Store {
         .bind(draft.extraction_type.as_str())
         .bind(sealed)
         .bind(IntegrationStatus::Pending.as_str())
-        .bind("Awaiting data: run a sync to read the account")
+        .bind(if draft.extraction_type.receives_files() {
+            "Awaiting data: upload files"
+        } else {
+            "Awaiting data: run a sync to read the account"
+        })
         .bind(&now)
         .execute(&self.pool)
         .await;
@@ -157,6 +161,37 @@ impl Store {
     }
 
     /// Deletes an integration with its runs, snapshots, entities, relations and analyses.
+    /// Replaces the owners of several integrations in one transaction: each entry gives
+    /// the integration, its new primary owner (`None` keeps the current one) and its
+    /// secondary owners.
+    pub async fn set_integration_owners(
+        &self,
+        tenant: &TenantId,
+        owners: &[(IntegrationId, Option<String>, Vec<String>)],
+    ) -> Result<(), StoreError> {
+        let now = now_timestamp();
+        let mut tx = self.pool.begin().await?;
+        for (integration, primary, secondary) in owners {
+            let secondary = serde_json::to_string(secondary).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            let updated = sqlx::query(
+                "UPDATE integrations SET primary_owner = COALESCE($1, primary_owner), secondary_owners = $2, updated_at = $3 \
+                 WHERE tenant_id = $4 AND id = $5",
+            )
+            .bind(primary.as_deref())
+            .bind(secondary)
+            .bind(&now)
+            .bind(tenant.as_str())
+            .bind(integration.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::not_found("integration", integration.as_str()));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_integration(&self, tenant: &TenantId, id: &IntegrationId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let snapshot_filter = "snapshot_id IN (SELECT id FROM snapshots WHERE tenant_id = $1 AND integration_id = $2)";
@@ -167,7 +202,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for table in ["snapshots", "sync_runs"] {
+        for table in ["snapshots", "sync_runs", "identity_mappings", "bulk_transfers"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1 AND integration_id = $2"))
                 .bind(tenant.as_str())
                 .bind(id.as_str())

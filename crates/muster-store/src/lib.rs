@@ -5,19 +5,27 @@
 //! backend, such as claiming a queued job, live in this crate and nowhere else.
 
 mod analyses;
+mod api_keys;
+mod bulk;
 mod crypto;
 mod entities;
 mod error;
 mod integrations;
 mod key_check;
+mod people;
 mod rows;
+mod snapshot_writer;
 mod snapshots;
 mod sync_runs;
 
 pub use analyses::SnapshotAnalysis;
+pub use api_keys::{ApiKey, ApiKeyRejection, IssuedApiKey};
+pub use bulk::{BulkTransfer, NewBulkTransfer, UploadUrlRejection};
 pub use crypto::{LoadedSecretKey, SecretKey, SecretKeyError};
 pub use entities::{EntityDetail, EntityFilter, EntityPage, RelatedEntity, StoredEntity};
 pub use error::StoreError;
+pub use people::{CurrentIdentity, EmployeeChanges, StoredMapping};
+pub use snapshot_writer::{NewRelation, SnapshotWriter};
 pub use snapshots::SnapshotSummary;
 pub use sync_runs::{SyncRun, SyncRunState};
 
@@ -133,7 +141,12 @@ impl Store {
 
     /// Returns the default tenant's id, creating the tenant if it does not exist yet.
     pub async fn ensure_default_tenant(&self) -> Result<TenantId, StoreError> {
-        if let Some(id) = self.tenant_by_name(DEFAULT_TENANT_NAME).await? {
+        self.ensure_tenant(DEFAULT_TENANT_NAME).await
+    }
+
+    /// Returns the id of the tenant called `name`, creating it if it does not exist yet.
+    pub async fn ensure_tenant(&self, name: &str) -> Result<TenantId, StoreError> {
+        if let Some(id) = self.tenant_by_name(name).await? {
             return Ok(id);
         }
 
@@ -143,7 +156,7 @@ impl Store {
             "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
         .bind(id.as_str())
-        .bind(DEFAULT_TENANT_NAME)
+        .bind(name)
         .bind(&now)
         .execute(&self.pool)
         .await?;
@@ -151,9 +164,9 @@ impl Store {
         // A concurrent first start may have created it between the two statements.
         if inserted.rows_affected() == 0 {
             return self
-                .tenant_by_name(DEFAULT_TENANT_NAME)
+                .tenant_by_name(name)
                 .await?
-                .ok_or_else(|| StoreError::Corrupt("default tenant vanished".into()));
+                .ok_or_else(|| StoreError::Corrupt(format!("tenant `{name}` vanished")));
         }
         Ok(id)
     }

@@ -46,78 +46,89 @@ impl Store {
 
         let snapshot_id = SnapshotId::generate();
         let now = now_timestamp();
-        let warnings = serde_json::to_string(&inventory.warnings).map_err(|error| StoreError::Corrupt(error.to_string()))?;
         let entity_count = i64::try_from(inventory.entities.len()).unwrap_or(i64::MAX);
         let relation_count = i64::try_from(inventory.relations.len()).unwrap_or(i64::MAX);
 
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO snapshots (id, tenant_id, integration_id, sync_run_id, project, entity_count, relation_count, warnings, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(snapshot_id.as_str())
-        .bind(run.tenant_id.as_str())
-        .bind(run.integration_id.as_str())
-        .bind(run.id.as_str())
-        .bind(inventory.project.as_deref())
-        .bind(entity_count)
-        .bind(relation_count)
-        .bind(&warnings)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-
         insert_entities(&mut tx, run, &snapshot_id, inventory).await?;
         insert_relations(&mut tx, run, &snapshot_id, inventory).await?;
         if let Some(analysis) = analysis {
             insert_analysis(&mut tx, run, &snapshot_id, analysis, &now).await?;
         }
-
-        let stats = serde_json::json!({
-            "entities": entity_count,
-            "relations": relation_count,
-            "warnings": inventory.warnings.len(),
-        });
-        sqlx::query(
-            "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
-             WHERE tenant_id = $6 AND id = $7",
-        )
-        .bind(SyncRunState::Succeeded.as_str())
-        .bind(&now)
-        .bind(snapshot_id.as_str())
-        .bind(format!("{entity_count} entities, {relation_count} relations"))
-        .bind(stats.to_string())
-        .bind(run.tenant_id.as_str())
-        .bind(run.id.as_str())
-        .execute(&mut *tx)
-        .await?;
-
-        let updated = sqlx::query(
-            "UPDATE integrations SET current_snapshot_id = $1, status = $2, message = $3, last_sync_at = $4 \
-             WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(snapshot_id.as_str())
-        .bind(IntegrationStatus::Connected.as_str())
-        .bind(DATA_AVAILABLE)
-        .bind(&now)
-        .bind(run.tenant_id.as_str())
-        .bind(run.integration_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::not_found("integration", run.integration_id.as_str()));
-        }
-        tx.commit().await?;
-
-        Ok(SnapshotSummary {
+        let summary = SnapshotSummary {
             id: snapshot_id,
             integration_id: run.integration_id.clone(),
             project: inventory.project.clone(),
             entity_count,
             relation_count,
             warnings: inventory.warnings.clone(),
-        })
+        };
+        record_snapshot(&mut tx, run, &summary, &now).await?;
+        tx.commit().await?;
+        Ok(summary)
     }
+}
+
+/// Inserts the snapshot's row, marks the run succeeded and makes the snapshot the
+/// integration's current one with status `Connected`, inside the caller's transaction.
+pub(crate) async fn record_snapshot(
+    tx: &mut Transaction<'_, Any>,
+    run: &SyncRun,
+    summary: &SnapshotSummary,
+    now: &str,
+) -> Result<(), StoreError> {
+    let warnings = serde_json::to_string(&summary.warnings).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    sqlx::query(
+        "INSERT INTO snapshots (id, tenant_id, integration_id, sync_run_id, project, entity_count, relation_count, warnings, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(summary.id.as_str())
+    .bind(run.tenant_id.as_str())
+    .bind(run.integration_id.as_str())
+    .bind(run.id.as_str())
+    .bind(summary.project.as_deref())
+    .bind(summary.entity_count)
+    .bind(summary.relation_count)
+    .bind(&warnings)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+
+    let stats = serde_json::json!({
+        "entities": summary.entity_count,
+        "relations": summary.relation_count,
+        "warnings": summary.warnings.len(),
+    });
+    sqlx::query(
+        "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
+         WHERE tenant_id = $6 AND id = $7",
+    )
+    .bind(SyncRunState::Succeeded.as_str())
+    .bind(now)
+    .bind(summary.id.as_str())
+    .bind(format!("{} entities, {} relations", summary.entity_count, summary.relation_count))
+    .bind(stats.to_string())
+    .bind(run.tenant_id.as_str())
+    .bind(run.id.as_str())
+    .execute(&mut **tx)
+    .await?;
+
+    let updated = sqlx::query(
+        "UPDATE integrations SET current_snapshot_id = $1, status = $2, message = $3, last_sync_at = $4 \
+         WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(summary.id.as_str())
+    .bind(IntegrationStatus::Connected.as_str())
+    .bind(DATA_AVAILABLE)
+    .bind(now)
+    .bind(run.tenant_id.as_str())
+    .bind(run.integration_id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::not_found("integration", run.integration_id.as_str()));
+    }
+    Ok(())
 }
 
 async fn insert_entities(

@@ -1,0 +1,297 @@
+//! Imports of the tenant-wide formats: employees (the whole HR list, replaced), identity
+//! mappings (set or cleared per identity) and business owners (per application).
+
+use super::snapshot::{duplicate, open_source, plural, report_progress};
+use super::{ImportOptions, ImportProblem, ImportProgress, ImportReport};
+use crate::{Muster, ServiceError};
+use muster_csv::{BusinessOwnerRow, EmployeeRow, IdentityMappingRow, OwnerType, RowError};
+use muster_domain::{Employee, EntityId, IntegrationId, TenantId};
+use muster_store::StoredMapping;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+impl Muster {
+    pub(super) async fn import_employees(
+        &self,
+        tenant: &TenantId,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport, ServiceError> {
+        let mut report = ImportReport::new("employees", None);
+        let Some(mut source) = open_source::<EmployeeRow>(path, &mut report).await else {
+            return Ok(report);
+        };
+
+        let mut employees = Vec::new();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        while let Some(row) = source.next().await {
+            report.rows_read += 1;
+            report_progress(progress, &source, report.rows_read);
+            let row = match row {
+                Ok(row) => row,
+                Err(errors) => {
+                    report.add_row_errors(errors);
+                    continue;
+                }
+            };
+            let key = row.work_email.to_lowercase();
+            if let Some(first) = seen.get(&key) {
+                report.add_row_errors(vec![duplicate(row.line, "Work Email", &row.work_email, *first)]);
+                continue;
+            }
+            seen.insert(key, row.line);
+            employees.push(employee_from_row(row));
+        }
+        report.blank_lines = source.blank_lines;
+        report.rows_applied = employees.len() as u64;
+
+        if !accept(&mut report, options) {
+            return Ok(report);
+        }
+        if report.rows_skipped > 0 {
+            report.warnings.push(format!(
+                "{} invalid row{} skipped: those people are not in the new employee list",
+                report.rows_skipped,
+                plural(report.rows_skipped)
+            ));
+        }
+        let changes = self.store.replace_employees(tenant, &employees).await?;
+        tracing::info!(tenant = %tenant, added = changes.added, updated = changes.updated, removed = changes.removed, "employees imported");
+        report.changes = serde_json::to_value(changes).ok();
+        report.applied = true;
+        Ok(report)
+    }
+
+    pub(super) async fn import_identity_mappings(
+        &self,
+        tenant: &TenantId,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport, ServiceError> {
+        let mut report = ImportReport::new("identity-mappings", None);
+        let Some(mut source) = open_source::<IdentityMappingRow>(path, &mut report).await else {
+            return Ok(report);
+        };
+
+        let identities: HashMap<(String, String), EntityId> = self
+            .store
+            .current_identities(tenant)
+            .await?
+            .into_iter()
+            .map(|identity| ((identity.integration_id.to_string(), identity.source_id), identity.entity_id))
+            .collect();
+        let employees: HashMap<String, ()> = self
+            .store
+            .list_employees(tenant)
+            .await?
+            .into_iter()
+            .map(|employee| (employee.work_email.to_lowercase(), ()))
+            .collect();
+
+        let now = muster_domain::format_timestamp(time::OffsetDateTime::now_utc());
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut seen: HashMap<EntityId, u64> = HashMap::new();
+        while let Some(row) = source.next().await {
+            report.rows_read += 1;
+            report_progress(progress, &source, report.rows_read);
+            let row = match row {
+                Ok(row) => row,
+                Err(errors) => {
+                    report.add_row_errors(errors);
+                    continue;
+                }
+            };
+
+            let mut errors = Vec::new();
+            let identity = identities.get(&(row.app_id.clone(), row.identity_id.clone()));
+            if identity.is_none() {
+                errors.push(RowError::new(
+                    row.line,
+                    "Identity ID",
+                    &row.identity_id,
+                    format!("no identity with this id in the current data of integration `{}`: expected the id of an identity the integration holds", row.app_id),
+                ));
+            }
+            if let Some(email) = &row.employee_email {
+                if !employees.contains_key(&email.to_lowercase()) {
+                    errors.push(RowError::new(
+                        row.line,
+                        "Employee email",
+                        email,
+                        "no employee with this work email: upload employees first, or leave it empty to clear the mapping",
+                    ));
+                }
+            }
+            let Some(identity) = identity.filter(|_| errors.is_empty()) else {
+                report.add_row_errors(errors);
+                continue;
+            };
+            if let Some(first) = seen.insert(identity.clone(), row.line) {
+                report.add_row_errors(vec![duplicate(row.line, "Identity ID", &row.identity_id, first)]);
+                continue;
+            }
+
+            match &row.employee_email {
+                Some(email) => set.push(StoredMapping {
+                    entity_id: identity.clone(),
+                    integration_id: IntegrationId::from_string(row.app_id.clone()),
+                    employee_email: email.to_lowercase(),
+                    relation_type: match row.relation_type {
+                        muster_csv::MappingType::Owns => muster_domain::MappingType::Owns,
+                        muster_csv::MappingType::Is => muster_domain::MappingType::Is,
+                    },
+                    origin: "upload".into(),
+                    updated_at: now.clone(),
+                }),
+                None => remove.push(identity.clone()),
+            }
+            report.rows_applied += 1;
+        }
+        report.blank_lines = source.blank_lines;
+
+        if !accept(&mut report, options) {
+            return Ok(report);
+        }
+        self.store.apply_identity_mappings(tenant, &set, &remove).await?;
+        report.changes = Some(serde_json::json!({ "mapped": set.len(), "cleared": remove.len() }));
+        report.applied = true;
+        Ok(report)
+    }
+
+    pub(super) async fn import_business_owners(
+        &self,
+        tenant: &TenantId,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport, ServiceError> {
+        let mut report = ImportReport::new("business-owners", None);
+        let Some(mut source) = open_source::<BusinessOwnerRow>(path, &mut report).await else {
+            return Ok(report);
+        };
+        let integrations: HashMap<String, muster_domain::Integration> = self
+            .store
+            .list_integrations(tenant)
+            .await?
+            .into_iter()
+            .map(|integration| (integration.id.to_string(), integration))
+            .collect();
+
+        // Per integration: the primary owner with its line, and the secondary owners.
+        let mut owners: HashMap<String, (Option<(String, u64)>, Vec<String>)> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        while let Some(row) = source.next().await {
+            report.rows_read += 1;
+            report_progress(progress, &source, report.rows_read);
+            let row = match row {
+                Ok(row) => row,
+                Err(errors) => {
+                    report.add_row_errors(errors);
+                    continue;
+                }
+            };
+            if !integrations.contains_key(&row.app_id) {
+                report.add_row_errors(vec![RowError::new(
+                    row.line,
+                    "App ID",
+                    &row.app_id,
+                    "no integration with this id: expected an id such as aws/01J…, as the integrations export lists them",
+                )]);
+                continue;
+            }
+            if !owners.contains_key(&row.app_id) {
+                order.push(row.app_id.clone());
+            }
+            let entry = owners.entry(row.app_id.clone()).or_default();
+            match row.owner_type {
+                OwnerType::Primary => {
+                    if let Some((_, first)) = &entry.0 {
+                        report.add_row_errors(vec![RowError::new(
+                            row.line,
+                            "Owner Type",
+                            "primary",
+                            format!("a second primary owner for this application (the first is on line {first}): an application has exactly one"),
+                        )]);
+                        continue;
+                    }
+                    entry.0 = Some((row.owner_email.clone(), row.line));
+                }
+                OwnerType::Secondary => {
+                    if !entry.1.iter().any(|owner| owner.eq_ignore_ascii_case(&row.owner_email)) {
+                        entry.1.push(row.owner_email.clone());
+                    }
+                }
+            }
+            report.rows_applied += 1;
+        }
+        report.blank_lines = source.blank_lines;
+
+        if !accept(&mut report, options) {
+            return Ok(report);
+        }
+        let updates: Vec<(IntegrationId, Option<String>, Vec<String>)> = order
+            .into_iter()
+            .filter_map(|id| {
+                let (primary, secondary) = owners.remove(&id)?;
+                let primary = primary.map(|(email, _)| email);
+                let secondary = secondary
+                    .into_iter()
+                    .filter(|owner| primary.as_deref().is_none_or(|p| !p.eq_ignore_ascii_case(owner)))
+                    .collect();
+                Some((IntegrationId::from_string(id), primary, secondary))
+            })
+            .collect();
+        self.store.set_integration_owners(tenant, &updates).await?;
+        report.changes = Some(serde_json::json!({ "applications": updates.len() }));
+        report.applied = true;
+        Ok(report)
+    }
+}
+
+/// Decides whether a tenant-wide import may be applied, recording why not.
+fn accept(report: &mut ImportReport, options: &ImportOptions) -> bool {
+    if report.rows_applied == 0 && report.problem_count == 0 {
+        report.add_problem(ImportProblem {
+            line: None,
+            column: None,
+            value: None,
+            problem: "the file has a header but no rows: nothing was changed".into(),
+        });
+    }
+    let accepted = report.rows_applied > 0 && (report.problem_count == 0 || options.skip_invalid_rows);
+    if !accepted {
+        report.rows_applied = 0;
+    }
+    accepted
+}
+
+fn employee_from_row(row: EmployeeRow) -> Employee {
+    let mut metadata = row.metadata;
+    metadata.insert("Metadata Version".into(), Value::String("v1".into()));
+    Employee {
+        work_email: row.work_email,
+        employee_id: row.employee_id,
+        full_name: row.full_name,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        department: row.department,
+        title: row.title,
+        start_date: format_iso_date(row.start_date),
+        end_date: row.end_date.map(format_iso_date),
+        employment_type: row.employment_type,
+        manager: row.manager,
+        manager_work_email: row.manager_work_email,
+        source_employee_id: row.source_employee_id,
+        roles: row.roles,
+        metadata: Value::Object(metadata),
+    }
+}
+
+/// `YYYY-MM-DD`, the stored form of a date.
+pub(crate) fn format_iso_date(date: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
