@@ -120,7 +120,8 @@ pub struct UploadError {
     /// Stable code, e.g. `aws_upload.invalid_authorization_details`,
     /// `aws_upload.mixed_accounts`.
     pub code: String,
-    /// Names the JSON path (`UserDetailList[3].Arn: missing`) or the line of the report.
+    /// Names the JSON path (`UserDetailList[3].Arn: missing`), or the line or user of
+    /// the report.
     pub message: String,
 }
 
@@ -131,7 +132,7 @@ pub struct UploadError {
 /// `credential_report_csv` is the decoded credential report. The account id and
 /// partition come from the ARNs in the file. Facts that only other AWS calls return
 /// (access key ids, MFA device serial numbers, role maximum session durations, policies
-/// missing from the file) stay `null`, and [`Inventory::warnings`] says which ones are
+/// missing from the file) stay `null`, and [`Inventory::warnings`] names the ones that are
 /// unknown.
 pub fn inventory_from_authorization_details(
     details_json: &[u8],

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-/// A small account in the shape awscli prints.
+/// Returns a small account in the shape awscli prints.
 fn details() -> Value {
     json!({
         "UserDetailList": [{
