@@ -8,7 +8,7 @@ use std::io::{self, Read};
 /// Delimiters tried by detection, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
-/// Lines read ahead for detection; the records in them are parsed with each candidate.
+/// Lines read ahead for detection. Their records are parsed with each candidate.
 const SAMPLE_LINES: u64 = 21;
 
 /// Upper bound of the read-ahead, for files with very long lines.
@@ -23,7 +23,7 @@ pub(crate) struct Dialect {
     pub(crate) skip_lines: u64,
 }
 
-/// Reads the first lines of the decoded text for [`detect`]; `true` when that is all of it.
+/// Reads the first lines of the decoded text for [`detect`], and whether that was all of it.
 pub(crate) fn read_sample<R: Read>(input: &mut R) -> io::Result<(Vec<u8>, bool)> {
     let mut sample = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
@@ -129,7 +129,7 @@ fn score(sample: &[u8], delimiter: u8, kind: CsvKind, complete: bool) -> Score {
         let Ok((text, ends)) = reader.record() else {
             break;
         };
-        let fields = split(text, ends);
+        let fields: Vec<&str> = fields(text, ends).collect();
         if fields.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
@@ -165,13 +165,55 @@ fn score(sample: &[u8], delimiter: u8, kind: CsvKind, complete: bool) -> Score {
     }
 }
 
-pub(crate) fn split<'a>(text: &'a str, ends: &[usize]) -> Vec<&'a str> {
+/// The fields of a record given as its text and the end offset of each field.
+pub(crate) fn fields<'a>(text: &'a str, ends: &'a [usize]) -> impl Iterator<Item = &'a str> + 'a {
     let mut start = 0;
-    ends.iter()
-        .map(|&end| {
-            let field = text.get(start..end).unwrap_or("");
-            start = end;
-            field
-        })
-        .collect()
+    ends.iter().map(move |&end| {
+        let field = text.get(start..end).unwrap_or("");
+        start = end;
+        field
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn chosen(sample: &str) -> (char, &'static str) {
+        let dialect = detect(sample.as_bytes(), true, CsvKind::Entities).unwrap();
+        (char::from(dialect.delimiter), dialect.source)
+    }
+
+    #[test]
+    fn known_headers_decide_first() {
+        assert_eq!(
+            chosen("Name;Source ID;x,y,z,w\n1;2;3,4,5,6\n"),
+            (';', "detected")
+        );
+    }
+
+    #[test]
+    fn field_counts_break_ties() {
+        // No known header: `;` gives the header's field count on both data lines.
+        assert_eq!(chosen("a;b;c\n1;2;3\n4;5;6\n"), (';', "detected"));
+        // One known header under `,` and one under `|`: the rows agree with `|` only.
+        assert_eq!(
+            chosen("Name|x,Source ID|z,w\n1|2|3\n4|5|6\n"),
+            ('|', "detected")
+        );
+    }
+
+    #[test]
+    fn no_evidence_means_default_comma() {
+        assert_eq!(chosen("just one column\nvalue\n"), (',', "default"));
+        assert_eq!(chosen(""), (',', "default"));
+    }
+
+    #[test]
+    fn cut_off_sample_ignores_its_last_line() {
+        let sample = "a;b;c\n1;2;3\n4;5";
+        let dialect = detect(sample.as_bytes(), false, CsvKind::Entities).unwrap();
+        assert_eq!(dialect.delimiter, b';');
+    }
 }

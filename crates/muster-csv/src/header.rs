@@ -84,7 +84,7 @@ fn check_required(kind: CsvKind, columns: &Columns, line: u64) -> Result<(), Fil
             line: Some(line),
             column: Some(first.to_string()),
             problem: format!(
-                "missing required column {list}; a {} file has the headers {}",
+                "missing required column {list}; the {} format has the headers {}",
                 kind.title(),
                 kind.headers().join(", ")
             ),

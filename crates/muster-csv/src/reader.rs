@@ -1,7 +1,7 @@
 //! Streaming reader: decode, choose the delimiter, check the header, then one row at a time.
 
 use crate::decode::{self, read_error, DecodeReader};
-use crate::dialect::{self, split};
+use crate::dialect::{self, fields};
 use crate::error::{FileError, RowError};
 use crate::header::map_columns;
 use crate::record::Record;
@@ -59,7 +59,7 @@ impl<T: FormatRow, R: Read + Seek> Reader<T, R> {
         let columns = loop {
             if !records.read_record().map_err(read_error)? {
                 return Err(FileError::new(format!(
-                    "the file is empty; a {} file starts with the header line {}",
+                    "the file is empty; the {} format starts with the header line {}",
                     T::KIND.title(),
                     T::KIND.headers().join(",")
                 )));
@@ -68,7 +68,7 @@ impl<T: FormatRow, R: Read + Seek> Reader<T, R> {
             let (text, ends) = records.record().map_err(|error| {
                 FileError::at_line(line, format!("the header is not valid text: {error}"))
             })?;
-            let cells = split(text, ends);
+            let cells: Vec<&str> = fields(text, ends).collect();
             if cells.iter().all(|cell| cell.trim().is_empty()) {
                 empty_rows += 1;
                 continue;
@@ -154,14 +154,11 @@ impl<T: FormatRow, R: Read> Reader<T, R> {
                 }]))
             }
         };
-        let record = Record::new(T::KIND, line, text, ends, &self.positions);
-        let fields = split(text, ends);
-        if fields.iter().all(|field| field.trim().is_empty()) {
+        if fields(text, ends).all(|field| field.trim().is_empty()) {
             return None;
         }
 
-        let extra: Vec<RowError> = fields
-            .iter()
+        let extra: Vec<RowError> = fields(text, ends)
             .enumerate()
             .skip(self.width)
             .filter(|(_, field)| !field.trim().is_empty())
@@ -175,6 +172,7 @@ impl<T: FormatRow, R: Read> Reader<T, R> {
                 ),
             })
             .collect();
+        let record = Record::new(T::KIND, line, text, ends, &self.positions);
         let row = T::from_record(&record);
         Some(match (row, extra.is_empty()) {
             (Ok(row), true) => Ok(row),

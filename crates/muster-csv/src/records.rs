@@ -54,7 +54,7 @@ impl<S: Read> RecordReader<S> {
         &self.source
     }
 
-    /// Reads the next record; `false` at the end of the input.
+    /// Reads the next record, returning `false` at the end of the input.
     pub(crate) fn read_record(&mut self) -> io::Result<bool> {
         let mut output_len = 0;
         let mut end_count = 0;
@@ -139,9 +139,7 @@ impl<S: Read> RecordReader<S> {
 
     /// Adds the lines strictly between the previous record and `line` to the blank count.
     fn count_blank_lines_before(&mut self, line: u64) {
-        let first_free = self.previous_end_line + 1;
-        self.blank_lines += line.saturating_sub(first_free);
-        self.previous_end_line = line.saturating_sub(1).max(self.previous_end_line);
+        self.blank_lines += line.saturating_sub(self.previous_end_line + 1);
     }
 
     /// Line on which the last record read starts.

@@ -45,7 +45,8 @@ impl<W: Write> Writer<W> {
         self.write_fields(&fields)
     }
 
-    /// Writes one line of cells, in the order of [`CsvKind::headers`].
+    /// Writes one line of cells, in the order of [`CsvKind::headers`]; a line with another
+    /// number of cells than the header is an error.
     pub fn write_fields<S: AsRef<str>>(&mut self, fields: &[S]) -> Result<(), csv::Error> {
         let mode = self.mode;
         self.csv.write_record(
