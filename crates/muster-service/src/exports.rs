@@ -92,12 +92,15 @@ fn write_error(error: csv::Error) -> ServiceError {
     }
 }
 
-/// Splits the keys an import keeps in metadata (`App`, `Source System`) back out.
+/// Splits the keys an import keeps in metadata (`App`, `Source System`) back out, and
+/// drops the version key that has its own column.
 fn take_columns(metadata: &Value) -> (Option<String>, Option<String>, Map<String, Value>) {
     let mut map = metadata.as_object().cloned().unwrap_or_default();
     let text = |value: Option<Value>| value.and_then(|v| v.as_str().map(str::to_string));
     let app = text(map.remove(APP_KEY));
     let system = text(map.remove(SOURCE_SYSTEM_KEY));
+    // The `Metadata Version` column carries it.
+    map.remove("Metadata Version");
     (app, system, map)
 }
 

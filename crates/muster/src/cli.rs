@@ -20,9 +20,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "MUSTER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    /// Output format: table, json, or html (`muster analyze` only). For `muster export`
+    /// it is the file to write instead.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub output: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -59,6 +60,103 @@ pub enum Command {
     /// List the principals allowed an action on a resource, with the statements that allow it.
     #[command(name = "who-can")]
     WhoCan(WhoCanArgs),
+    /// Import a CSV file (or AWS authorization details) into an integration or the
+    /// tenant. Nothing is applied when a row is invalid, unless --skip-invalid-rows.
+    Import(ImportArgs),
+    /// Export data in an import format: export then import gives the same data.
+    Export(ExportArgs),
+    /// Manage API keys of the bulk API.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// List identities with the employee each belongs to.
+    Identities(IdentitiesArgs),
+}
+
+impl Cli {
+    /// The output format, checked: `--output` must be table, json or html, except for
+    /// `muster export`, where it names the file to write.
+    pub fn format(&self) -> Result<OutputFormat, String> {
+        if matches!(self.command, Command::Export(_)) {
+            return Ok(OutputFormat::Table);
+        }
+        match self.output.as_deref() {
+            None => Ok(OutputFormat::Table),
+            Some(value) => OutputFormat::from_str(value, true)
+                .map_err(|_| format!("invalid value `{value}` for --output: expected table, json or html")),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Format: entities, entity-relations, entitlements, employees, identity-mappings,
+    /// business-owners, or aws-authorization-details (the JSON of `aws iam
+    /// get-account-authorization-details`).
+    pub kind: String,
+
+    /// The file to import.
+    pub file: PathBuf,
+
+    /// Integration name or id; required for entities, entity-relations, entitlements
+    /// and aws-authorization-details.
+    #[arg(long)]
+    pub integration: Option<String>,
+
+    /// The credential report CSV that goes with aws-authorization-details.
+    #[arg(long, value_name = "FILE")]
+    pub credential_report: Option<PathBuf>,
+
+    /// Apply the valid rows and report the invalid ones instead of rejecting the file.
+    #[arg(long)]
+    pub skip_invalid_rows: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Format: entities, entity-relations, entitlements, employees, identity-mappings or
+    /// business-owners.
+    pub kind: String,
+
+    /// Integration name or id; required for entities, entity-relations and entitlements.
+    #[arg(long)]
+    pub integration: Option<String>,
+
+    /// Write to this file instead of standard output (`--output FILE` works too).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Write values exactly as stored, for programs. By default a cell starting with
+    /// = + - @ tab or CR gets a leading `'` so spreadsheets do not run it as a formula.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Issue a key. Its secret is printed once and cannot be shown again.
+    Create {
+        /// What the key is for, e.g. the program that will use it.
+        #[arg(long)]
+        name: String,
+
+        /// When the key stops working: a date (YYYY-MM-DD) or a number of days (90d).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key: requests with it get 401 from now on.
+    Revoke {
+        /// The key id (mk_…).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IdentitiesArgs {
+    /// Which identities: all, unmapped (orphan candidates) or left (employee End Date passed).
+    #[arg(long, default_value = "all")]
+    pub filter: String,
 }
 
 #[derive(Debug, Args)]
@@ -149,8 +247,32 @@ pub enum IntegrationCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AddIntegration {
-    /// An AWS account, read directly through the IAM API.
+    /// An AWS account, read through the IAM API or imported from files.
     Aws(AddAwsArgs),
+    /// Any other application: its data arrives as CSV files.
+    Custom(AddCustomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddCustomArgs {
+    /// Unique name, e.g. "Payroll".
+    #[arg(long)]
+    pub name: String,
+
+    /// Email of the primary application owner.
+    #[arg(long)]
+    pub owner: String,
+
+    /// Email of a secondary owner; repeat for several.
+    #[arg(long = "secondary-owner")]
+    pub secondary_owners: Vec<String>,
+
+    #[arg(long, default_value = "")]
+    pub description: String,
+
+    /// upload (a person uploads files) or api (a program pushes them with an API key).
+    #[arg(long, default_value = "upload", value_parser = ["upload", "api"])]
+    pub extraction_type: String,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +292,11 @@ pub struct AddAwsArgs {
     /// Free text shown with the integration, e.g. what the account is for.
     #[arg(long, default_value = "")]
     pub description: String,
+
+    /// direct (Muster reads the account with the credentials below) or upload (you
+    /// import the output of `aws iam get-account-authorization-details`).
+    #[arg(long, default_value = "direct", value_parser = ["direct", "upload"])]
+    pub extraction_type: String,
 
     #[command(flatten)]
     pub credentials: AwsCredentialArgs,

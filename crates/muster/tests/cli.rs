@@ -328,3 +328,62 @@ fn sync_refused_while_running() {
     let runs = json(&muster(&data_dir, &["sync-runs", "list", "--output", "json"]));
     assert_eq!(runs.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn import_reports_rows_then_export_round_trips() {
+    let data_dir = DataDir::new();
+    let added = json(&muster(
+        &data_dir,
+        &["integration", "add", "custom", "--name", "Payroll", "--owner", "owner@example.com", "--output", "json"],
+    ));
+    assert_eq!(added["extraction_type"], "upload");
+    std::fs::create_dir_all(data_dir.path()).unwrap();
+    let file = data_dir.path().join("entities.csv");
+    std::fs::write(
+        &file,
+        "Name;Entity Type;Source System;Source ID;Source Type\nAda;identity;payroll;00123;user\n;identity;payroll;u2;user\n",
+    )
+    .unwrap();
+
+    let rejected = muster(&data_dir, &["import", "entities", file.to_str().unwrap(), "--integration", "Payroll"]);
+    assert_eq!(rejected.status.code(), Some(2), "{}", stderr(&rejected));
+    assert!(stdout(&rejected).contains("3     Name"), "{}", stdout(&rejected));
+    assert!(stderr(&rejected).contains("Nothing was imported"), "{}", stderr(&rejected));
+
+    let report = json(&muster(
+        &data_dir,
+        &["import", "entities", file.to_str().unwrap(), "--integration", "Payroll", "--skip-invalid-rows", "--output", "json"],
+    ));
+    assert_eq!(report["applied"], true);
+    assert_eq!(report["file"]["delimiter"], ";");
+    assert_eq!(report["rows_skipped"], 1);
+
+    let out = data_dir.path().join("export.csv");
+    let exported = muster(&data_dir, &["export", "entities", "--integration", "Payroll", "--output", out.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains(",Ada,identity,payroll,00123,user,"), "{text}");
+
+    let sync = muster(&data_dir, &["sync", "Payroll"]);
+    assert!(!sync.status.success());
+    assert!(stderr(&sync).contains("muster import"), "{}", stderr(&sync));
+}
+
+#[test]
+fn api_key_secret_shown_once() {
+    let data_dir = DataDir::new();
+    let created = json(&muster(&data_dir, &["api-key", "create", "--name", "nightly push", "--expires", "30d", "--output", "json"]));
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let id = created["key"]["id"].as_str().unwrap().to_string();
+    assert!(secret.len() >= 40);
+
+    let listed = muster(&data_dir, &["api-key", "list", "--output", "json"]);
+    assert!(!stdout(&listed).contains(&secret));
+    assert_eq!(json(&listed)[0]["id"], id.as_str());
+
+    let revoked = json(&muster(&data_dir, &["api-key", "revoke", &id, "--output", "json"]));
+    assert!(revoked["revoked_at"].is_string());
+    let bad_expiry = muster(&data_dir, &["api-key", "create", "--name", "x", "--expires", "yesterday"]);
+    assert!(!bad_expiry.status.success());
+    assert!(stderr(&bad_expiry).contains("--expires"), "{}", stderr(&bad_expiry));
+}

@@ -19,14 +19,24 @@ pub async fn run(muster: &Muster, command: IntegrationCommand, format: OutputFor
                 description: args.description,
                 primary_owner: args.owner,
                 secondary_owners: args.secondary_owners,
-                extraction_type: ExtractionType::Direct,
+                extraction_type: parse_extraction_type(&args.extraction_type)?,
                 credentials: credentials_from_args(args.credentials)?,
             };
             let integration = muster.add_integration(tenant, draft).await.map_err(describe)?;
-            output::print(format, &integration, |integration| {
-                println!("Added integration `{}` ({}).", integration.name, integration.id);
-                println!("Read the account now with: muster sync {}", shell_word(&integration.name));
-            })?;
+            output::print(format, &integration, print_added)?;
+        }
+        IntegrationCommand::Add(AddIntegration::Custom(args)) => {
+            let draft = IntegrationDraft {
+                app: App::Custom,
+                name: args.name,
+                description: args.description,
+                primary_owner: args.owner,
+                secondary_owners: args.secondary_owners,
+                extraction_type: parse_extraction_type(&args.extraction_type)?,
+                credentials: AwsCredentials::default(),
+            };
+            let integration = muster.add_integration(tenant, draft).await.map_err(describe)?;
+            output::print(format, &integration, print_added)?;
         }
         IntegrationCommand::List => {
             let integrations = muster.list_integrations(tenant).await.map_err(describe)?;
@@ -52,6 +62,27 @@ pub async fn run(muster: &Muster, command: IntegrationCommand, format: OutputFor
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_extraction_type(value: &str) -> anyhow::Result<ExtractionType> {
+    value.parse().map_err(|message: String| anyhow::anyhow!(message))
+}
+
+fn print_added(integration: &Integration) {
+    println!("Added integration `{}` ({}).", integration.name, integration.id);
+    let name = shell_word(&integration.name);
+    match (integration.app, integration.extraction_type) {
+        (App::Aws, ExtractionType::Upload) => println!(
+            "Import the account with: aws iam get-account-authorization-details > details.json && muster import aws-authorization-details details.json --integration {name}"
+        ),
+        (_, ExtractionType::Api) => println!(
+            "Push files with an API key (muster api-key create --name NAME), or import them with: muster import entities FILE --integration {name}"
+        ),
+        (_, ExtractionType::Upload) => {
+            println!("Import its data with: muster import entities FILE --integration {name}, then entity-relations")
+        }
+        _ => println!("Read the account now with: muster sync {name}"),
+    }
 }
 
 fn credentials_from_args(args: AwsCredentialArgs) -> anyhow::Result<AwsCredentials> {

@@ -2,6 +2,8 @@
 //! `who-can --file`) without a database, and opens the store for every other command.
 
 mod analyze;
+mod api_keys;
+mod import_export;
 mod integration;
 mod inventory;
 mod serve;
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 
 /// Runs the parsed command and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let format = cli.output;
+    let format = cli.format().map_err(anyhow::Error::msg)?;
     if format == OutputFormat::Html && !matches!(cli.command, Command::Analyze(_)) {
         anyhow::bail!("`--output html` is only available for `muster analyze`; use table or json");
     }
@@ -41,6 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync::run(&muster, args, format).await,
         Command::Entities(command) => inventory::run_entities(&muster, command, format).await,
         Command::SyncRuns(command) => inventory::run_sync_runs(&muster, command, format).await,
+        Command::Import(args) => import_export::run_import(&muster, args, format).await,
+        Command::Export(args) => import_export::run_export(&muster, args, cli.output.as_deref()).await,
+        Command::ApiKey(command) => api_keys::run(&muster, command, format).await,
+        Command::Identities(args) => api_keys::run_identities(&muster, args, format).await,
         Command::WhoCan(args) => {
             let integration = args.integration.clone().unwrap_or_default();
             who_can::run_on_integration(&muster, &args, &integration, format).await
