@@ -84,12 +84,19 @@ impl IntegrationForm {
             App::Aws
         });
         let extraction_type = if self.extraction_type.trim().is_empty() {
-            ExtractionType::Direct
+            app.default_extraction_type()
         } else {
             self.extraction_type.parse().unwrap_or_else(|message| {
                 errors.push("extraction_type", message);
-                ExtractionType::Direct
+                app.default_extraction_type()
             })
+        };
+        // Only a direct read needs credentials; the fields of the AWS form are ignored
+        // for an integration that receives files.
+        let credentials = if extraction_type == ExtractionType::Direct {
+            self.credentials(errors, Extras::OnlyWithRoleArn)
+        } else {
+            AwsCredentials::default()
         };
         IntegrationDraft {
             app,
@@ -98,7 +105,7 @@ impl IntegrationForm {
             primary_owner: self.primary_owner.clone(),
             secondary_owners: self.owner_list(),
             extraction_type,
-            credentials: self.credentials(errors, Extras::OnlyWithRoleArn),
+            credentials,
         }
     }
 
@@ -177,19 +184,61 @@ impl IntegrationForm {
 
     /// Returns the values to show again after a validation error: everything but the secret.
     pub fn values(&self) -> FormValues {
+        // A form without an extraction type gets the application's default, so that the
+        // page shows the fields that type needs.
+        let extraction_type = match (self.extraction_type.trim(), self.app.parse::<App>()) {
+            ("", Ok(app)) => app.default_extraction_type().as_str().to_string(),
+            _ => self.extraction_type.clone(),
+        };
         FormValues {
             app: self.app.clone(),
             name: self.name.clone(),
             description: self.description.clone(),
             primary_owner: self.primary_owner.clone(),
             secondary_owners: self.secondary_owners.clone(),
-            extraction_type: self.extraction_type.clone(),
+            extraction_type,
             auth_method: AuthMethod::from_form(&self.auth_method).as_form_value(),
             role_arn: self.role_arn.clone(),
             external_id: self.external_id.clone(),
             session_duration_secs: self.session_duration_secs.clone(),
             access_key_id: self.access_key_id.clone(),
             secret_entered: !self.secret_access_key.trim().is_empty(),
+        }
+    }
+}
+
+/// The application and extraction type chosen at the top of the Add form, with the
+/// non-secret fields already typed, so that changing the type keeps them.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TypeChoice {
+    app: String,
+    extraction_type: String,
+    name: String,
+    description: String,
+    primary_owner: String,
+    secondary_owners: String,
+}
+
+impl TypeChoice {
+    /// Builds the Add form for the chosen type. An unknown application is AWS; an
+    /// extraction type the application does not offer is the application's default.
+    pub fn values(&self) -> FormValues {
+        let app = self.app.parse::<App>().unwrap_or(App::Aws);
+        let extraction_type = self
+            .extraction_type
+            .parse::<ExtractionType>()
+            .ok()
+            .filter(|extraction_type| app.extraction_types().contains(extraction_type))
+            .unwrap_or_else(|| app.default_extraction_type());
+        FormValues {
+            app: app.as_str().to_string(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            primary_owner: self.primary_owner.clone(),
+            secondary_owners: self.secondary_owners.clone(),
+            extraction_type: extraction_type.as_str().to_string(),
+            ..FormValues::new_integration()
         }
     }
 }
@@ -367,6 +416,32 @@ mod tests {
         assert_eq!(draft.credentials.session_duration_secs, Some(7200));
         assert_eq!(draft.credentials.access_key_id, None);
         assert_eq!(draft.credentials.secret_access_key, None);
+    }
+
+    #[test]
+    fn files_integrations_take_no_credentials() {
+        let mut errors = ValidationErrors::default();
+        let draft = form(&[
+            ("app", "custom"),
+            ("role_arn", "arn:aws:iam::123456789012:role/R"),
+            ("access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+        ])
+        .to_draft(&mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(draft.extraction_type, ExtractionType::Upload);
+        assert_eq!(draft.credentials, AwsCredentials::default());
+    }
+
+    #[test]
+    fn type_choice_falls_back_to_the_app_default() {
+        let uri: axum::http::Uri = "/?app=custom&extraction_type=direct&name=HR".parse().unwrap();
+        let choice = axum::extract::Query::<TypeChoice>::try_from_uri(&uri).unwrap().0;
+        let values = choice.values();
+        assert_eq!((values.app.as_str(), values.extraction_type.as_str()), ("custom", "upload"));
+        assert_eq!(values.name, "HR");
+        let uri: axum::http::Uri = "/?app=aws&extraction_type=api".parse().unwrap();
+        let values = axum::extract::Query::<TypeChoice>::try_from_uri(&uri).unwrap().0.values();
+        assert_eq!(values.extraction_type, "direct");
     }
 
     #[test]

@@ -4,19 +4,23 @@
 //! `.html`). Every page works without JavaScript; htmx only swaps fragments, polls a
 //! running sync and keeps the inventory tabs from reloading the whole page.
 
+mod api_keys;
 mod entities;
 mod form;
+mod integration_type;
 mod integrations;
 mod inventory;
 mod metadata;
+mod people;
 mod render;
+mod uploads;
 
 pub(crate) use render::{ErrorPage, Pages};
 
 use crate::error::ApiError;
 use crate::layers::is_api_path;
 use crate::AppState;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -30,7 +34,19 @@ pub(crate) fn router() -> Router<AppState> {
             get(integrations::list).post(integrations::create),
         )
         .route("/integrations/new", get(integrations::new_form))
-        .route("/entities/{entity}", get(entities::show));
+        .route("/entities/{entity}", get(entities::show))
+        .route("/integrations/new/type", get(integration_type::choose))
+        .route("/employees", get(people::employees))
+        .route(
+            "/employees/upload",
+            post(uploads::upload_people).layer(DefaultBodyLimit::max(uploads::MAX_UPLOAD_BYTES)),
+        )
+        .route("/employees/export/{file}", get(uploads::export_people))
+        .route("/identities", get(people::identities))
+        .route("/identities/mapping", post(people::set_mapping))
+        .route("/templates/{file}", get(uploads::template))
+        .route("/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api-keys/{id}/revoke", get(api_keys::revoke_form).post(api_keys::revoke));
 
     // An integration is addressed by its id as two segments (`/integrations/aws/01J…`),
     // which is how the pages link it, or by one segment: its name or its percent-encoded id.
@@ -47,7 +63,12 @@ pub(crate) fn router() -> Router<AppState> {
             )
             .route(&format!("{base}/sync"), post(integrations::sync))
             .route(&format!("{base}/sync-panel"), get(integrations::sync_panel))
-            .route(&format!("{base}/row"), get(integrations::row));
+            .route(&format!("{base}/row"), get(integrations::row))
+            .route(
+                &format!("{base}/upload"),
+                post(uploads::upload_to_integration).layer(DefaultBodyLimit::max(uploads::MAX_UPLOAD_BYTES)),
+            )
+            .route(&format!("{base}/export/{{file}}"), get(uploads::export_integration));
     }
     router
 }

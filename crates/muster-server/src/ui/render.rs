@@ -24,6 +24,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inventory.html", include_str!("../../templates/inventory.html")),
     ("remove.html", include_str!("../../templates/remove.html")),
     ("entity.html", include_str!("../../templates/entity.html")),
+    ("uploads.html", include_str!("../../templates/uploads.html")),
+    ("upload_result.html", include_str!("../../templates/upload_result.html")),
+    ("employees.html", include_str!("../../templates/employees.html")),
+    ("identities.html", include_str!("../../templates/identities.html")),
+    ("api_keys.html", include_str!("../../templates/api_keys.html")),
+    ("api_key_revoke.html", include_str!("../../templates/api_key_revoke.html")),
 ];
 
 /// The compiled templates.

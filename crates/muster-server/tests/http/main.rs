@@ -8,3 +8,4 @@ mod common;
 mod findings;
 mod openapi;
 mod ui;
+mod ui_uploads;
