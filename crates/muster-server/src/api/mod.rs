@@ -4,13 +4,18 @@
 //! route and its documentation together, so no documented route is missing and no
 //! registered one undocumented. The only routes added outside it are the two-segment
 //! aliases of the `{id}` routes (`/api/v1/integrations/aws/01J…`), which the `id`
-//! parameter's description explains.
+//! parameter's description explains, and the bulk URLs of each object by name
+//! (`/api/v1/entities/upload-url`), which [`bulk::add_object_routes`] explains.
 
+mod api_key;
+mod bulk;
 mod integrations;
 mod inventory;
 pub(crate) mod model;
+mod people;
 
 use crate::AppState;
+use api_key::SecuritySchemes;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,7 +32,11 @@ use utoipa_axum::routes;
             Errors have the body `{\"error\": {\"code\", \"message\", \"fields\"}}` with a stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
+    modifiers(&SecuritySchemes),
     tags(
+        (name = "bulk", description = "Bulk API for programs: CSV uploads and downloads through one-time URLs, \
+            employees and identities. Authenticated with an API key in `X-Api-Key-ID` and `X-Api-Key-Secret`; \
+            the key's tenant scopes every request. Transfer bodies use camelCase field names."),
         (name = "integrations", description = "Connected applications, their credentials and sync requests"),
         (name = "inventory", description = "Entities of current snapshots and the record of sync runs"),
         (name = "server", description = "Health and the API description"),
@@ -50,6 +59,13 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inventory::list_sync_runs))
         .routes(routes!(inventory::health))
         .routes(routes!(openapi_json))
+        .routes(routes!(bulk::create_upload_url))
+        .routes(routes!(bulk::upload_file, bulk::upload_status))
+        .routes(routes!(bulk::create_download_url))
+        .routes(routes!(bulk::download_status, bulk::download_status_head))
+        .routes(routes!(bulk::download_file))
+        .routes(routes!(people::list_identities))
+        .routes(routes!(people::list_employees))
 }
 
 /// Generates the OpenAPI document of the REST API.
@@ -62,6 +78,7 @@ pub(crate) fn router() -> Router<AppState> {
     let integration = get(integrations::get_integration)
         .patch(integrations::update_integration)
         .delete(integrations::delete_integration);
+    let documented = bulk::add_object_routes(documented);
     documented
         .route("/api/v1/integrations/{id}/{key}", integration)
         .route("/api/v1/integrations/{id}/{key}/sync", post(integrations::request_sync))

@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails at the first broken step")]
 
 mod api;
+mod bulk;
 mod common;
 mod findings;
 mod openapi;

@@ -45,6 +45,15 @@ fn every_operation_documents_its_responses() {
         ("/api/v1/entities/{id}", "get"),
         ("/api/v1/openapi.json", "get"),
         ("/healthz", "get"),
+        ("/api/v1/{object}/upload-url", "post"),
+        ("/api/v1/uploads/{id}", "put"),
+        ("/api/v1/uploads/{id}", "get"),
+        ("/api/v1/{object}/download-url", "post"),
+        ("/api/v1/downloads/{id}", "get"),
+        ("/api/v1/downloads/{id}", "head"),
+        ("/api/v1/downloads/{id}/file", "get"),
+        ("/api/v1/identities", "get"),
+        ("/api/v1/employees", "get"),
     ];
     for (path, method) in expected {
         let operation = &paths[path][method];
