@@ -1,6 +1,6 @@
-//! File uploads and downloads of the web UI: the upload form's multipart post, streamed to
-//! temporary files and handed to [`Muster::import`]; the result shown as a summary or an
-//! error table; template and export downloads of every CSV format.
+//! File uploads and downloads of the web UI. The upload form's multipart post is streamed
+//! to temporary files and handed to [`Muster::import`], and its result is shown as a
+//! summary or an error table. Template and export downloads cover every CSV format.
 //!
 //! The same upload component serves an integration's page (entities, relations,
 //! entitlements, AWS authorization details) and the Employees page (employees, identity
@@ -80,7 +80,7 @@ pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.get(HX_REQUEST).is_some_and(|value| value == "true")
 }
 
-/// The formats an integration takes, in the order the form lists them. Empty when the
+/// Lists the formats an integration takes, in the order the form shows them. Empty when the
 /// integration reads its data directly.
 pub(crate) fn integration_formats(integration: &Integration) -> Vec<&'static str> {
     if !integration.extraction_type.receives_files() {
@@ -104,7 +104,7 @@ pub(crate) fn integration_formats(integration: &Integration) -> Vec<&'static str
 /// The formats of the Employees page.
 pub(crate) const PEOPLE_FORMATS: [&str; 3] = ["employees", "identity-mappings", "business-owners"];
 
-/// What the upload form posted: the files are on disk in `dir`.
+/// The fields of a posted upload form, with its files saved in `dir`.
 struct UploadRequest {
     format: String,
     skip_invalid_rows: bool,
@@ -251,7 +251,7 @@ impl UploadResult {
     }
 }
 
-/// The name a person reads for a format.
+/// Returns the title a page shows for a format name.
 pub(crate) fn format_title(format: &str) -> &'static str {
     match format.parse::<ImportKind>() {
         Ok(ImportKind::Csv(kind)) => kind.title(),
@@ -326,22 +326,28 @@ async fn run_upload(
         }
         // The file is not at fault, but the person can act on the message.
         Err(muster_service::ServiceError::Validation(errors)) => {
-            state.error = Some(
-                errors
-                    .errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
+            let messages: Vec<String> = errors
+                .errors
+                .iter()
+                .map(|error| error.message.clone())
+                .collect();
+            state.error = Some(messages.join("; "));
         }
         Err(muster_service::ServiceError::Conflict { message, .. }) => state.error = Some(message),
         Err(other) => return Err(other.into()),
     }
+    if let Some(error) = &state.error {
+        tracing::info!(
+            format = kind.as_str(),
+            integration,
+            error,
+            "upload not imported"
+        );
+    }
     Ok(state)
 }
 
-/// The status of an upload's response. A rejected file is 422 for a plain form post;
+/// Picks the status of an upload's response. A rejected file is 422 for a plain form post, but
 /// htmx gets 200 because it swaps only successful responses.
 fn upload_status(upload: &UploadState, headers: &HeaderMap) -> StatusCode {
     let failed = upload.error.is_some()
@@ -417,7 +423,7 @@ pub(crate) async fn upload_people(
     Ok((status, Html(html)).into_response())
 }
 
-/// The `{file}` segment of a download path: `entities.csv` names the entities format.
+/// Reads the format from the `{file}` segment of a download path, e.g. `entities.csv`.
 fn csv_kind(params: &[(String, String)]) -> Result<CsvKind, UiError> {
     let file = params
         .iter()
@@ -535,7 +541,7 @@ fn raw_suffix(mode: ExportMode) -> &'static str {
     }
 }
 
-/// A file name made of the letters and digits of `name`, other runs turned into `-`.
+/// Builds a file name from the letters and digits of `name`, other runs turned into `-`.
 fn file_stem(name: &str) -> String {
     let mut stem = String::new();
     for c in name.chars() {
@@ -553,7 +559,7 @@ fn file_stem(name: &str) -> String {
     }
 }
 
-/// A CSV file the browser saves instead of showing. `name` is made of safe characters.
+/// Builds a response the browser saves as a CSV file. `name` must contain only safe characters.
 fn csv_download(name: &str, body: Vec<u8>) -> Response {
     (
         [

@@ -347,7 +347,7 @@ async fn export_download_protects_spreadsheets() {
     );
 }
 
-/// An integration with three identities and the employees file: Ada maps by email,
+/// Uploads three identities and the employees file: Ada maps by email,
 /// Grace has left, svc-batch is unmapped.
 async fn people_setup(server: &TestServer) {
     let path = add_integration(server, "custom", "upload", "Payroll").await;
@@ -514,7 +514,8 @@ async fn api_key_secret_is_shown_once() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
     assert!(html.contains("it will not be shown again"));
-    assert!(html.contains("X-Api-Key-ID") && html.contains("X-Api-Key-Secret"));
+    assert!(html.contains("X-Api-Key-ID"));
+    assert!(html.contains("X-Api-Key-Secret"));
     let id = text_after(&html, r#"<code id="created-key-id">"#).to_string();
     let secret = text_after(&html, r#"<code id="created-key-secret">"#).to_string();
     assert!(secret.len() >= 20, "{secret}");
@@ -527,7 +528,8 @@ async fn api_key_secret_is_shown_once() {
     assert_eq!(key.name, "HR export");
 
     let list = page(&server, "/api-keys").await;
-    assert!(list.contains("HR export") && list.contains(&id));
+    assert!(list.contains("HR export"));
+    assert!(list.contains(&id));
     assert!(!list.contains(&secret), "the list never shows a secret");
     assert!(list.contains(r#"<span class="badge badge-ok">active</span>"#));
 
@@ -539,9 +541,10 @@ async fn api_key_secret_is_shown_once() {
     assert!(html.contains("is not an expiry"));
     assert!(html.contains(r#"value="Later""#));
 
-    // Revoking asks first, then the key stops working.
+    // Revoking needs a confirmation, then the key stops working.
     let confirm = page(&server, &format!("/api-keys/{id}/revoke")).await;
-    assert!(confirm.contains("Revoke the key") && confirm.contains(r#"method="post""#));
+    assert!(confirm.contains("Revoke the key"));
+    assert!(confirm.contains(r#"method="post""#));
     assert!(!confirm.contains(&secret));
     let response = server
         .post_form(&format!("/api-keys/{id}/revoke"), &[])
