@@ -22,6 +22,8 @@ pub enum App {
     Aws,
     /// Any other application, whose data arrives as CSV files by upload or bulk API.
     Custom,
+    /// An application read through its SCIM 2.0 server.
+    Scim,
 }
 
 impl App {
@@ -29,6 +31,7 @@ impl App {
         match self {
             App::Aws => "aws",
             App::Custom => "custom",
+            App::Scim => "scim",
         }
     }
 
@@ -36,6 +39,7 @@ impl App {
         match self {
             App::Aws => "Amazon Web Services",
             App::Custom => "Custom application",
+            App::Scim => "SCIM 2.0",
         }
     }
 
@@ -44,6 +48,7 @@ impl App {
         match self {
             App::Aws => ExtractionType::Direct,
             App::Custom => ExtractionType::Upload,
+            App::Scim => ExtractionType::Scim,
         }
     }
 
@@ -52,6 +57,7 @@ impl App {
         match self {
             App::Aws => &[ExtractionType::Direct, ExtractionType::Upload],
             App::Custom => &[ExtractionType::Upload, ExtractionType::Api],
+            App::Scim => &[ExtractionType::Scim],
         }
     }
 }
@@ -63,7 +69,8 @@ impl FromStr for App {
         match value.to_ascii_lowercase().as_str() {
             "aws" => Ok(App::Aws),
             "custom" => Ok(App::Custom),
-            other => Err(format!("unknown application `{other}`: expected `aws` or `custom`")),
+            "scim" => Ok(App::Scim),
+            other => Err(format!("unknown application `{other}`: expected `aws`, `scim` or `custom`")),
         }
     }
 }
@@ -430,6 +437,8 @@ pub struct Integration {
     pub message: String,
     pub last_sync_at: Option<String>,
     pub current_snapshot_id: Option<SnapshotId>,
+    /// The SCIM server of a SCIM integration: its URL and which secrets are set.
+    pub scim: Option<crate::ScimConnectionView>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -497,7 +506,7 @@ impl IntegrationDraft {
             errors.push(
                 "credentials",
                 format!(
-                    "an integration with extraction type `{}` takes no credentials: data arrives as files",
+                    "AWS credentials apply only to AWS integrations of extraction type `direct`, not `{}`",
                     self.extraction_type.as_str()
                 ),
             );

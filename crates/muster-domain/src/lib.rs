@@ -8,6 +8,7 @@ pub mod integration;
 pub mod inventory;
 pub mod people;
 pub mod policy_document;
+pub mod scim;
 pub mod validation;
 
 pub use ids::{EntityId, IntegrationId, SnapshotId, SyncRunId, TenantId};
@@ -17,6 +18,7 @@ pub use integration::{
 };
 pub use inventory::{Entity, EntityKey, EntityType, Inventory, Relation};
 pub use people::{identity_email, Employee, MappingType};
+pub use scim::{ScimConnection, ScimConnectionView, ScimCredentials};
 pub use validation::{FieldError, ValidationErrors};
 
 /// Formats a time as RFC 3339 in UTC with microseconds, e.g.

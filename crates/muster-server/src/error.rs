@@ -128,6 +128,8 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, &code, message.clone()).with_field(field, message)
             }
             ServiceError::NotSynced { message } => ApiError::new(StatusCode::CONFLICT, &code, message),
+            // The connected system failed, not Muster: the message names the cause.
+            ServiceError::Connector { message, .. } => ApiError::new(StatusCode::BAD_GATEWAY, &code, message),
             ServiceError::Settings(_) | ServiceError::Store(_) | ServiceError::Analysis { .. } | ServiceError::Export { .. } => {
                 ApiError::internal(&code, error)
             }

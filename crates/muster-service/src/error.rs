@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// The integration has no snapshot yet, e.g. it never synced.
     #[error("{message}")]
     NotSynced { message: String },
+    /// A connected system refused or failed a request made outside a sync.
+    #[error("{message}")]
+    Connector { code: String, message: String },
     /// An export could not be written.
     #[error("{message}")]
     Export { message: String },
@@ -46,6 +49,7 @@ impl ServiceError {
             ServiceError::NotSynced { .. } => "integration.not_synced".into(),
             ServiceError::Analysis { .. } => "analysis.failed".into(),
             ServiceError::Export { .. } => "export.failed".into(),
+            ServiceError::Connector { code, .. } => code.clone(),
         }
     }
 }

@@ -13,6 +13,12 @@ impl Muster {
     ) -> Result<Integration, ServiceError> {
         let draft = draft.normalized();
         draft.validate()?;
+        if draft.app == muster_domain::App::Scim {
+            return Err(ServiceError::validation(
+                "base_url",
+                "a SCIM integration needs its server's base URL and credentials: add it as a SCIM integration",
+            ));
+        }
         let integration = self.store.create_integration(tenant, &draft).await?;
         tracing::info!(integration_id = %integration.id, name = %integration.name, "integration added");
         Ok(integration)

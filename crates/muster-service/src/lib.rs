@@ -9,6 +9,7 @@ mod exports;
 pub mod identities;
 pub mod imports;
 mod integrations;
+mod scim;
 pub mod settings;
 pub(crate) mod sync;
 mod worker;
@@ -22,6 +23,7 @@ pub use sync::SyncOutcome;
 pub use worker::{spawn_workers, WorkerHandle};
 
 pub use muster_aws::{ConnectorOptions, Progress, StaticCredentials};
+pub use muster_scim::{DeprovisionOutcome, ScimOptions, ServiceProviderSummary};
 pub use muster_store::{
     ApiKey, ApiKeyRejection, BulkTransfer, IssuedApiKey, UploadUrlRejection,
     EntityDetail, EntityFilter, EntityPage, RelatedEntity, SnapshotSummary, Store, StoredEntity,
@@ -39,6 +41,7 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub struct Muster {
     store: Store,
     connector: ConnectorOptions,
+    scim_options: muster_scim::ScimOptions,
     default_tenant: TenantId,
 }
 
@@ -71,8 +74,14 @@ impl Muster {
         Ok(Muster {
             store,
             connector,
+            scim_options: scim::default_scim_options(),
             default_tenant,
         })
+    }
+
+    /// Replaces the timeouts, retries and page size of SCIM calls.
+    pub fn set_scim_options(&mut self, options: muster_scim::ScimOptions) {
+        self.scim_options = options;
     }
 
     /// Replaces how connectors reach AWS (endpoint, region, base credentials).

@@ -89,7 +89,7 @@ impl Muster {
             }
         };
 
-        if integration.extraction_type.receives_files() || integration.app != App::Aws {
+        if integration.extraction_type.receives_files() {
             let message = format!(
                 "{} receives its data as files (extraction type `{}`): import them instead of syncing",
                 integration.name,
@@ -99,20 +99,54 @@ impl Muster {
                 .record_failure(run, IntegrationStatus::SyncFailed, "sync.not_supported", &message)
                 .await;
         }
-        let extracted = muster_aws::extract_account(&credentials, &self.connector, progress).await;
+        let extracted = match integration.app {
+            App::Aws => muster_aws::extract_account(&credentials, &self.connector, progress)
+                .await
+                .map_err(|error| (error.status, error.code, error.message)),
+            App::Scim => match self.scim_endpoint(&integration).await {
+                Ok(endpoint) => {
+                    let scim_progress = |step: muster_scim::Progress| {
+                        progress(Progress {
+                            phase: step.phase,
+                            done: step.done,
+                            total: step.total,
+                        })
+                    };
+                    muster_scim::extract(&endpoint, &self.scim_options, &scim_progress)
+                        .await
+                        .map_err(|error| (error.status, error.code, error.message))
+                }
+                Err(error) => Err((IntegrationStatus::SyncFailed, error.code(), error.to_string())),
+            },
+            App::Custom => Err((
+                IntegrationStatus::SyncFailed,
+                "sync.not_supported".to_string(),
+                format!("{} receives its data as files: import them instead of syncing", integration.name),
+            )),
+        };
         let inventory = match extracted {
             Ok(inventory) => inventory,
-            Err(error) => {
-                return self.record_failure(run, error.status, &error.code, &error.message).await;
+            Err((status, code, message)) => {
+                return self.record_failure(run, status, &code, &message).await;
             }
         };
 
+        if integration.app != App::Aws {
+            return self.finish_sync(run, &inventory, None).await;
+        }
         let (inventory, analysis) = analyze_in_background(inventory).await;
-        match self
-            .store
-            .complete_sync_run_with_analysis(&run, &inventory, analysis.as_ref())
-            .await
-        {
+        self.finish_sync(run, &inventory, analysis.as_ref()).await
+    }
+
+    /// Writes the snapshot (and analysis) and records the run's outcome.
+    async fn finish_sync(
+        &self,
+        run: SyncRun,
+        inventory: &Inventory,
+        analysis: Option<&SnapshotAnalysis>,
+    ) -> Result<SyncOutcome, ServiceError> {
+        let tenant = run.tenant_id.clone();
+        match self.store.complete_sync_run_with_analysis(&run, inventory, analysis).await {
             Ok(snapshot) => {
                 tracing::info!(
                     snapshot_id = %snapshot.id,

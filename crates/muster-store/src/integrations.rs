@@ -5,15 +5,15 @@ use crate::rows::{now_timestamp, parse_stored};
 use crate::{Store, StoreError};
 use muster_domain::integration::IntegrationFields;
 use muster_domain::{
-    AwsCredentials, Integration, IntegrationDraft, IntegrationId, IntegrationStatus, SnapshotId,
-    TenantId,
+    AwsCredentials, Integration, IntegrationDraft, IntegrationId, IntegrationStatus, ScimConnection,
+    ScimCredentials, SnapshotId, TenantId,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const INTEGRATION_COLUMNS: &str = "id, tenant_id, app, name, description, primary_owner, \
      secondary_owners, extraction_type, credentials_ciphertext, status, message, \
-     current_snapshot_id, last_sync_at, created_at, updated_at";
+     current_snapshot_id, last_sync_at, created_at, updated_at, scim_base_url, scim_ciphertext";
 
 impl Store {
     /// Saves a validated draft as a new integration in status `Pending`.
@@ -251,6 +251,72 @@ impl Store {
         Ok(row.and_then(|(sealed,)| sealed).unwrap_or_default())
     }
 
+    /// Saves a validated draft of a SCIM integration with its server, in status `Pending`.
+    pub async fn create_scim_integration(
+        &self,
+        tenant: &TenantId,
+        draft: &IntegrationDraft,
+        connection: &ScimConnection,
+    ) -> Result<Integration, StoreError> {
+        let created = self.create_integration(tenant, draft).await?;
+        if let Err(error) = self.set_scim_connection(tenant, &created.id, connection).await {
+            // Never leave a SCIM integration without its server.
+            self.delete_integration(tenant, &created.id).await?;
+            return Err(error);
+        }
+        self.integration(tenant, &created.id).await
+    }
+
+    /// Stores the SCIM server of an integration: the URL in clear, the credentials sealed.
+    pub async fn set_scim_connection(
+        &self,
+        tenant: &TenantId,
+        id: &IntegrationId,
+        connection: &ScimConnection,
+    ) -> Result<(), StoreError> {
+        let plaintext = serde_json::to_vec(&connection.credentials).map_err(|error| StoreError::Crypto(error.to_string()))?;
+        let sealed = self.secret_key.seal(&plaintext).map_err(StoreError::Crypto)?;
+        let updated = sqlx::query(
+            "UPDATE integrations SET scim_base_url = $1, scim_ciphertext = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5",
+        )
+        .bind(connection.base_url.as_str())
+        .bind(sealed)
+        .bind(now_timestamp())
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::not_found("integration", id.as_str()));
+        }
+        Ok(())
+    }
+
+    /// Decrypts the SCIM server of an integration for the connector, or `None` when it
+    /// has none. Never send the result to a client.
+    pub async fn scim_connection(&self, tenant: &TenantId, id: &IntegrationId) -> Result<Option<ScimConnection>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT scim_base_url, scim_ciphertext FROM integrations WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (base_url, sealed) = row.ok_or_else(|| StoreError::not_found("integration", id.as_str()))?;
+        let (Some(base_url), Some(sealed)) = (base_url, sealed) else {
+            return Ok(None);
+        };
+        Ok(Some(ScimConnection {
+            base_url,
+            credentials: self.open_scim_credentials(&sealed)?,
+        }))
+    }
+
+    fn open_scim_credentials(&self, sealed: &str) -> Result<ScimCredentials, StoreError> {
+        let plaintext = self.secret_key.open(sealed).map_err(StoreError::Crypto)?;
+        serde_json::from_slice(&plaintext).map_err(|error| StoreError::Crypto(error.to_string()))
+    }
+
     fn seal_credentials(&self, credentials: &AwsCredentials) -> Result<String, StoreError> {
         let plaintext = serde_json::to_vec(credentials).map_err(|error| StoreError::Crypto(error.to_string()))?;
         self.secret_key.seal(&plaintext).map_err(StoreError::Crypto)
@@ -274,6 +340,15 @@ impl Store {
         let extraction_type: String = row.try_get("extraction_type")?;
         let status: String = row.try_get("status")?;
         let current_snapshot: Option<String> = row.try_get("current_snapshot_id")?;
+        let scim_base_url: Option<String> = row.try_get("scim_base_url")?;
+        let scim_sealed: Option<String> = row.try_get("scim_ciphertext")?;
+        let scim = scim_base_url.map(|base_url| ScimConnection {
+            base_url,
+            credentials: scim_sealed
+                .as_deref()
+                .and_then(|sealed| self.open_scim_credentials(sealed).ok())
+                .unwrap_or_default(),
+        });
 
         Ok(Integration {
             id: IntegrationId::from_string(row.try_get::<String, _>("id")?),
@@ -290,6 +365,7 @@ impl Store {
             message: row.try_get("message")?,
             last_sync_at: row.try_get("last_sync_at")?,
             current_snapshot_id: current_snapshot.map(SnapshotId::from_string),
+            scim: scim.map(|connection| connection.view()),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

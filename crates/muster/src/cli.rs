@@ -243,6 +243,11 @@ pub enum IntegrationCommand {
         /// Integration name or id.
         integration: String,
     },
+    /// Check that Muster reaches a SCIM integration's server, and show what it supports.
+    Test {
+        /// Integration name or id.
+        integration: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +256,53 @@ pub enum AddIntegration {
     Aws(AddAwsArgs),
     /// Any other application: its data arrives as CSV files.
     Custom(AddCustomArgs),
+    /// An application read through its SCIM 2.0 server.
+    Scim(AddScimArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("auth").required(true).args(["bearer_token", "username"]))]
+pub struct AddScimArgs {
+    /// Unique name, e.g. "Okta".
+    #[arg(long)]
+    pub name: String,
+
+    /// Email of the primary application owner.
+    #[arg(long)]
+    pub owner: String,
+
+    /// Email of a secondary owner; repeat for several.
+    #[arg(long = "secondary-owner")]
+    pub secondary_owners: Vec<String>,
+
+    #[arg(long, default_value = "")]
+    pub description: String,
+
+    #[command(flatten)]
+    pub connection: ScimConnectionArgs,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ScimConnectionArgs {
+    /// The SCIM server's base URL, e.g. https://example.com/scim/v2.
+    #[arg(long)]
+    pub base_url: Option<String>,
+
+    /// Bearer token; `-` reads it from standard input.
+    #[arg(long, conflicts_with_all = ["username", "password"])]
+    pub bearer_token: Option<String>,
+
+    /// User name for basic authentication (with --password).
+    #[arg(long, requires = "password")]
+    pub username: Option<String>,
+
+    /// Password for basic authentication; `-` reads it from standard input.
+    #[arg(long, requires = "username")]
+    pub password: Option<String>,
+
+    /// An extra request header as `NAME: VALUE`; repeat for several.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +352,10 @@ pub struct AddAwsArgs {
 
     #[command(flatten)]
     pub credentials: AwsCredentialArgs,
+
+    /// For a SCIM integration: a new base URL, or new credentials that replace the old.
+    #[command(flatten)]
+    pub scim: ScimConnectionArgs,
 }
 
 #[derive(Debug, Args, Default)]
@@ -355,6 +411,10 @@ pub struct UpdateArgs {
     /// or session duration changes only that value.
     #[command(flatten)]
     pub credentials: AwsCredentialArgs,
+
+    /// For a SCIM integration: a new base URL, or new credentials that replace the old.
+    #[command(flatten)]
+    pub scim: ScimConnectionArgs,
 }
 
 #[derive(Debug, Args)]

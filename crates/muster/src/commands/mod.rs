@@ -81,6 +81,8 @@ fn option_for_field(field: &str) -> String {
         "secondary_owners" => "--secondary-owner".into(),
         "session_duration_secs" => "--session-duration".into(),
         "credentials" => "credentials (--role-arn, or --access-key-id with --secret-access-key)".into(),
+        "scim_credentials" => "credentials (--bearer-token, or --username with --password)".into(),
+        "headers" => "--header".into(),
         other => format!("--{}", other.replace('_', "-")),
     }
 }
