@@ -557,7 +557,17 @@ impl IntegrationUpdate {
         validate_name(&fields.name, &mut errors);
         validate_description(&fields.description, &mut errors);
         validate_owners(&fields.primary_owner, &fields.secondary_owners, &mut errors);
-        credentials.validate(&mut errors);
+        if current.app == App::Aws && current.extraction_type == ExtractionType::Direct {
+            credentials.validate(&mut errors);
+        } else if !credentials.is_empty() {
+            errors.push(
+                "credentials",
+                format!(
+                    "AWS credentials apply only to AWS integrations of extraction type `direct`, not `{}`",
+                    current.extraction_type.as_str()
+                ),
+            );
+        }
         errors.into_result()?;
         Ok((fields, credentials))
     }

@@ -149,6 +149,7 @@ on_both_backends!(
     employees_and_identity_mapping,
     business_owners_round_trip,
     direct_integration_refuses_files,
+    upload_integration_edits_without_credentials,
     aws_authorization_details_upload,
     large_relations_file_streams,
 );
@@ -453,6 +454,26 @@ async fn direct_integration_refuses_files(harness: &Harness) {
     harness.add("Files", App::Custom, ExtractionType::Upload).await;
     let error = harness.muster.sync_now(&harness.tenant(), "Files", "cli", &|_| {}).await.unwrap_err();
     assert!(error.to_string().contains("muster import"), "{error}");
+}
+
+async fn upload_integration_edits_without_credentials(harness: &Harness) {
+    harness.add("Payroll", App::Custom, ExtractionType::Upload).await;
+    let update = muster_domain::IntegrationUpdate {
+        description: Some("HR payroll".into()),
+        ..muster_domain::IntegrationUpdate::default()
+    };
+    let updated = harness.muster.update_integration(&harness.tenant(), "Payroll", update).await.unwrap();
+    assert_eq!(updated.description, "HR payroll");
+
+    let keys = muster_domain::IntegrationUpdate {
+        credentials: Some(AwsCredentials {
+            role_arn: Some("arn:aws:iam::123456789012:role/Muster".into()),
+            ..AwsCredentials::default()
+        }),
+        ..muster_domain::IntegrationUpdate::default()
+    };
+    let error = harness.muster.update_integration(&harness.tenant(), "Payroll", keys).await.unwrap_err();
+    assert!(error.to_string().contains("credentials"), "{error}");
 }
 
 async fn aws_authorization_details_upload(harness: &Harness) {

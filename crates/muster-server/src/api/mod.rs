@@ -28,7 +28,9 @@ use utoipa_axum::routes;
     info(
         title = "Muster API",
         description = "Identity governance: integrations, their sync runs and the inventory they produce. \
-            There is no authentication yet; every request acts on the default tenant. \
+            The bulk routes (uploads, downloads, identities, employees) need an API key in the \
+            `X-Api-Key-ID` and `X-Api-Key-Secret` headers and act on the key's tenant; the other routes have \
+            no sign-in yet and act on the default tenant. \
             Errors have the body `{\"error\": {\"code\", \"message\", \"fields\"}}` with a stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),

@@ -34,6 +34,8 @@ pub(crate) struct IntegrationView<'a> {
     active: bool,
     /// The status badge: `Queued` while a run waits for a worker, else the status.
     badge: &'static str,
+    /// Data arrives as files, so there is nothing to sync.
+    receives_files: bool,
 }
 
 impl<'a> IntegrationView<'a> {
@@ -48,6 +50,7 @@ impl<'a> IntegrationView<'a> {
             app_name: integration.app.display_name(),
             active,
             badge,
+            receives_files: integration.extraction_type.receives_files(),
         }
     }
 }
