@@ -13,6 +13,15 @@ pub(crate) async fn read_summary(client: &ScimClient) -> Result<ServiceProviderS
     Ok(summarise(&body))
 }
 
+/// Reads one user, because servers may serve `/ServiceProviderConfig` without checking
+/// the credentials (RFC 7644 section 4 allows it).
+pub(crate) async fn check_credentials(client: &ScimClient) -> Result<(), ScimError> {
+    let mut request = Request::get("/Users");
+    request.query.push(("startIndex", "1".into()));
+    request.query.push(("count", "1".into()));
+    client.send_json(&request).await.map(|_| ())
+}
+
 /// Reads the configuration when the server serves it. A server without one (404 or an
 /// unreadable body) is assumed to support PATCH and nothing optional; authentication
 /// errors still end the run.

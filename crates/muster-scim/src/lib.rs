@@ -148,13 +148,16 @@ pub struct DeprovisionOutcome {
     pub message: String,
 }
 
-/// Reads `/ServiceProviderConfig` and reports what the server supports.
+/// Reads `/ServiceProviderConfig` and reports what the server supports, after reading
+/// one user to check the credentials.
 pub async fn test_connection(
     endpoint: &ScimEndpoint,
     options: &ScimOptions,
 ) -> Result<ServiceProviderSummary, ScimError> {
     let client = client::ScimClient::new(endpoint, options)?;
-    config::read_summary(&client).await
+    let summary = config::read_summary(&client).await?;
+    config::check_credentials(&client).await?;
+    Ok(summary)
 }
 
 /// Reads every user and group of the server into an inventory.

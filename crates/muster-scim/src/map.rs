@@ -87,8 +87,8 @@ fn primary_email(user: &Value) -> Option<String> {
     emails
         .iter()
         .filter(|email| boolean(attr(email, "primary")) == Some(true))
-        .find_map(|email| value_of(email))
-        .or_else(|| emails.iter().find_map(|email| value_of(email)))
+        .find_map(value_of)
+        .or_else(|| emails.iter().find_map(value_of))
 }
 
 /// Reads the enterprise manager as `{"value", "displayName"}`; some servers send the id
