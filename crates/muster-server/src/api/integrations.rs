@@ -45,13 +45,39 @@ pub(crate) async fn create_integration(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewIntegration>,
 ) -> Result<Response, ApiError> {
-    let integration = state
-        .muster
-        .add_integration(state.muster.default_tenant(), input.into())
-        .await?;
+    let tenant = state.muster.default_tenant();
+    let integration = match input.into_parts() {
+        (draft, Some(connection)) => state.muster.add_scim_integration(tenant, draft, connection).await?,
+        (draft, None) => state.muster.add_integration(tenant, draft).await?,
+    };
     let location = HeaderValue::from_str(&crate::paths::api_integration(integration.id.as_str()))
         .map_err(|error| ApiError::internal("response.invalid_header", error))?;
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(Integration::from(integration))).into_response())
+}
+
+/// Checks that Muster reaches a SCIM integration's server.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/{id}/test-connection",
+    tag = "integrations",
+    params(IntegrationPath),
+    responses(
+        (status = 200, description = "What the server's /ServiceProviderConfig reports", body = Object),
+        (status = 404, description = "No integration has this id or name", body = ErrorBody),
+        (status = 403, description = "A browser sent the request from another site (`request.cross_site`)", body = ErrorBody),
+        (status = 409, description = "Not a SCIM integration", body = ErrorBody),
+        (status = 502, description = "The SCIM server refused or failed; the message names the cause", body = ErrorBody),
+    )
+)]
+pub(crate) async fn test_connection(
+    State(state): State<AppState>,
+    IntegrationRef(id): IntegrationRef,
+) -> Result<Response, ApiError> {
+    let summary = state
+        .muster
+        .test_scim_connection(state.muster.default_tenant(), &id)
+        .await?;
+    Ok(Json(summary).into_response())
 }
 
 #[utoipa::path(

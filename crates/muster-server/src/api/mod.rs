@@ -55,6 +55,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             integrations::delete_integration
         ))
         .routes(routes!(integrations::request_sync))
+        .routes(routes!(integrations::test_connection))
         .routes(routes!(integrations::list_integration_sync_runs))
         .routes(routes!(inventory::list_entities))
         .routes(routes!(inventory::get_entity))
@@ -84,6 +85,7 @@ pub(crate) fn router() -> Router<AppState> {
     documented
         .route("/api/v1/integrations/{id}/{key}", integration)
         .route("/api/v1/integrations/{id}/{key}/sync", post(integrations::request_sync))
+        .route("/api/v1/integrations/{id}/{key}/test-connection", post(integrations::test_connection))
         .route(
             "/api/v1/integrations/{id}/{key}/sync-runs",
             get(integrations::list_integration_sync_runs),

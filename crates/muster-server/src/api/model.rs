@@ -26,6 +26,8 @@ pub struct Integration {
     pub secondary_owners: Vec<String>,
     pub extraction_type: ExtractionType,
     pub credentials: CredentialsView,
+    /// The SCIM server of a SCIM integration: its URL and which secrets are set.
+    pub scim: Option<domain::ScimConnectionView>,
     pub status: IntegrationStatus,
     /// Explanation of the status and what to do about it, e.g. `Data available`.
     pub message: String,
@@ -50,6 +52,7 @@ impl From<domain::Integration> for Integration {
             secondary_owners: integration.secondary_owners,
             extraction_type: integration.extraction_type,
             credentials: integration.credentials,
+            scim: integration.scim,
             status: integration.status,
             message: integration.message,
             last_sync_at: integration.last_sync_at,
@@ -83,14 +86,53 @@ pub struct NewIntegration {
     #[serde(default = "direct")]
     #[schema(default = "direct")]
     pub extraction_type: ExtractionType,
-    /// Either a role ARN or an access key id with its secret access key.
+    /// AWS with extraction type `direct`: either a role ARN or an access key id with its
+    /// secret access key.
     #[serde(default)]
-    #[schema(required = true)]
     pub credentials: AwsCredentialsInput,
+    /// App `scim`: the server's base URL and a bearer token or a user name and password.
+    #[serde(default)]
+    pub scim: Option<ScimInput>,
+}
+
+/// The SCIM server of a new SCIM integration. Secrets are write-only.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScimInput {
+    #[schema(example = "https://example.com/scim/v2")]
+    pub base_url: String,
+    pub bearer_token: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Extra request headers some servers need, by name.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+impl From<ScimInput> for domain::ScimConnection {
+    fn from(input: ScimInput) -> Self {
+        domain::ScimConnection {
+            base_url: input.base_url,
+            credentials: domain::ScimCredentials {
+                bearer_token: input.bearer_token,
+                username: input.username,
+                password: input.password,
+                extra_headers: input.headers.into_iter().collect(),
+            },
+        }
+    }
 }
 
 fn direct() -> ExtractionType {
     ExtractionType::Direct
+}
+
+impl NewIntegration {
+    /// Splits the request into the integration's draft and, for SCIM, its server.
+    pub fn into_parts(mut self) -> (domain::IntegrationDraft, Option<domain::ScimConnection>) {
+        let scim = self.scim.take().map(Into::into);
+        (self.into(), scim)
+    }
 }
 
 impl From<NewIntegration> for domain::IntegrationDraft {

@@ -7,7 +7,7 @@
 use muster_domain::integration::DEFAULT_SESSION_DURATION_SECS;
 use muster_domain::{
     App, AwsCredentials, CredentialsView, ExtractionType, Integration, IntegrationDraft, IntegrationUpdate,
-    ValidationErrors,
+    ScimConnection, ScimCredentials, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -74,9 +74,32 @@ pub(crate) struct IntegrationForm {
     session_duration_secs: String,
     access_key_id: String,
     secret_access_key: String,
+    /// SCIM server base URL.
+    base_url: String,
+    /// `bearer` or `basic`.
+    scim_auth: String,
+    bearer_token: String,
+    scim_username: String,
+    scim_password: String,
 }
 
 impl IntegrationForm {
+    /// The SCIM server the form describes, with the secrets of the chosen method only.
+    pub fn scim_connection(&self) -> ScimConnection {
+        let basic = self.scim_auth == "basic";
+        let secret = |value: &str| Some(value.to_string()).filter(|v| !v.is_empty());
+        ScimConnection {
+            base_url: self.base_url.clone(),
+            credentials: ScimCredentials {
+                bearer_token: if basic { None } else { secret(&self.bearer_token) },
+                username: if basic { secret(self.scim_username.trim()) } else { None },
+                password: if basic { secret(&self.scim_password) } else { None },
+                extra_headers: Vec::new(),
+            },
+        }
+        .normalized()
+    }
+
     /// Builds a draft, adding to `errors` the fields that cannot even be parsed.
     pub fn to_draft(&self, errors: &mut ValidationErrors) -> IntegrationDraft {
         let app = self.app.parse::<App>().unwrap_or_else(|message| {
@@ -203,6 +226,10 @@ impl IntegrationForm {
             session_duration_secs: self.session_duration_secs.clone(),
             access_key_id: self.access_key_id.clone(),
             secret_entered: !self.secret_access_key.trim().is_empty(),
+            base_url: self.base_url.clone(),
+            scim_auth: if self.scim_auth == "basic" { "basic" } else { "bearer" },
+            scim_username: self.scim_username.clone(),
+            scim_secret_entered: !self.bearer_token.is_empty() || !self.scim_password.is_empty(),
         }
     }
 }
@@ -259,6 +286,12 @@ pub(crate) struct FormValues {
     access_key_id: String,
     /// Whether a secret access key was typed, so the page can ask for it again.
     secret_entered: bool,
+    base_url: String,
+    /// `bearer` or `basic`.
+    scim_auth: &'static str,
+    scim_username: String,
+    /// Whether a SCIM token or password was typed, so the page can ask for it again.
+    scim_secret_entered: bool,
 }
 
 impl FormValues {
@@ -282,6 +315,10 @@ impl FormValues {
             session_duration_secs: DEFAULT_SESSION_DURATION_SECS.to_string(),
             access_key_id: String::new(),
             secret_entered: false,
+            base_url: String::new(),
+            scim_auth: "bearer",
+            scim_username: String::new(),
+            scim_secret_entered: false,
         }
     }
 
@@ -305,6 +342,13 @@ impl FormValues {
                 .to_string(),
             access_key_id: String::new(),
             secret_entered: false,
+            base_url: integration.scim.as_ref().map(|scim| scim.base_url.clone()).unwrap_or_default(),
+            scim_auth: match &integration.scim {
+                Some(scim) if scim.auth_method == "basic" => "basic",
+                _ => "bearer",
+            },
+            scim_username: integration.scim.as_ref().and_then(|scim| scim.username.clone()).unwrap_or_default(),
+            scim_secret_entered: false,
         }
     }
 }
@@ -319,6 +363,7 @@ pub(crate) fn field_errors(errors: &ValidationErrors, auth_method: &str) -> BTre
         let (field, message) = match (error.field.as_str(), AuthMethod::from_form(auth_method)) {
             ("credentials", AuthMethod::AssumeRole) => ("role_arn", "is required: the ARN of the IAM role Muster assumes"),
             ("credentials", AuthMethod::AccessKey) => ("access_key_id", "is required, with its secret access key"),
+            ("scim_credentials", _) => ("bearer_token", error.message.as_str()),
             (field, _) => (field, error.message.as_str()),
         };
         by_field

@@ -106,7 +106,13 @@ pub(crate) async fn create(
         return form_errors(&state, StatusCode::BAD_REQUEST, None, &form, &errors);
     }
 
-    match state.muster.add_integration(state.muster.default_tenant(), draft).await {
+    let tenant = state.muster.default_tenant();
+    let added = if draft.app == muster_domain::App::Scim {
+        state.muster.add_scim_integration(tenant, draft, form.scim_connection()).await
+    } else {
+        state.muster.add_integration(tenant, draft).await
+    };
+    match added {
         Ok(integration) => Ok(see_other(&paths::integration_page(integration.id.as_str()))),
         Err(error) => form_service_error(&state, None, &form, error),
     }

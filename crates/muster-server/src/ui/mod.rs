@@ -13,6 +13,7 @@ mod inventory;
 mod metadata;
 mod people;
 mod render;
+mod scim;
 mod uploads;
 
 pub(crate) use render::{ErrorPage, Pages};
@@ -62,6 +63,7 @@ pub(crate) fn router() -> Router<AppState> {
                 get(integrations::remove_form).post(integrations::remove),
             )
             .route(&format!("{base}/sync"), post(integrations::sync))
+            .route(&format!("{base}/test-connection"), post(scim::test_connection))
             .route(&format!("{base}/sync-panel"), get(integrations::sync_panel))
             .route(&format!("{base}/row"), get(integrations::row))
             .route(

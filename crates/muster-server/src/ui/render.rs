@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("identities.html", include_str!("../../templates/identities.html")),
     ("api_keys.html", include_str!("../../templates/api_keys.html")),
     ("api_key_revoke.html", include_str!("../../templates/api_key_revoke.html")),
+    ("scim_test.html", include_str!("../../templates/scim_test.html")),
 ];
 
 /// The compiled templates.

@@ -8,5 +8,6 @@ mod bulk;
 mod common;
 mod findings;
 mod openapi;
+mod scim;
 mod ui;
 mod ui_uploads;

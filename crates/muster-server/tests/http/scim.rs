@@ -1,0 +1,79 @@
+//! SCIM integrations over HTTP: creation through the API and the Add form, secrets never
+//! returned, and a connection test against a server that is not there.
+
+use crate::common::TestServer;
+use serde_json::{json, Value};
+
+/// A port on 127.0.0.1 where nothing listens.
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn api_creates_scim_integration() {
+    let server = TestServer::start().await;
+    let port = closed_port().await;
+    let body = json!({
+        "app": "scim",
+        "name": "Directory",
+        "primary_owner": "owner@example.com",
+        "scim": {"base_url": format!("http://127.0.0.1:{port}/scim/v2/"), "bearer_token": "tok-s3cret", "headers": {"X-Tenant": "acme"}},
+    });
+    let response = server.post_json("/api/v1/integrations", &body).await;
+    assert_eq!(response.status(), 201);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("tok-s3cret"), "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(created["extraction_type"], "scim");
+    assert_eq!(created["scim"]["base_url"], format!("http://127.0.0.1:{port}/scim/v2"));
+    assert_eq!(created["scim"]["bearer_token"], true);
+    assert_eq!(created["scim"]["extra_header_names"], json!(["X-Tenant"]));
+
+    let id = created["id"].as_str().unwrap().replace('/', "%2F");
+    let test = server.post_json(&format!("/api/v1/integrations/{id}/test-connection"), &json!({})).await;
+    assert_eq!(test.status(), 502);
+    let error: Value = test.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "scim.unreachable");
+
+    let missing = json!({"app": "scim", "name": "No server", "primary_owner": "owner@example.com"});
+    let response = server.post_json("/api/v1/integrations", &missing).await;
+    assert_eq!(response.status(), 400);
+    let both = json!({
+        "app": "scim", "name": "Both", "primary_owner": "owner@example.com",
+        "scim": {"base_url": "https://example.com/scim", "bearer_token": "t", "username": "u", "password": "p"},
+    });
+    let response = server.post_json("/api/v1/integrations", &both).await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn form_adds_scim_and_page_tests_it() {
+    let server = TestServer::start().await;
+    let port = closed_port().await;
+    let base_url = format!("http://127.0.0.1:{port}/scim/v2");
+    let fields = [
+        ("app", "scim"),
+        ("extraction_type", "scim"),
+        ("name", "Directory"),
+        ("primary_owner", "owner@example.com"),
+        ("base_url", base_url.as_str()),
+        ("scim_auth", "basic"),
+        ("scim_username", "muster"),
+        ("scim_password", "pa55-s3cret"),
+    ];
+    let response = server.post_form("/integrations", &fields).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+
+    let page = server.get(&location).await.text().await.unwrap();
+    assert!(page.contains("Test connection"), "{page}");
+    assert!(page.contains(&format!("127.0.0.1:{port}")), "{page}");
+    assert!(!page.contains("pa55-s3cret"));
+
+    let outcome = server.post_form(&format!("{location}/test-connection"), &[]).await.text().await.unwrap();
+    assert!(outcome.contains("could not connect"), "{outcome}");
+
+    let new_form = server.get("/integrations/new/type?app=scim").await.text().await.unwrap();
+    assert!(new_form.contains("name=\"base_url\""), "{new_form}");
+}
