@@ -11,8 +11,10 @@ use muster_domain::{Entity, Inventory};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Groups whose members are read at the same time.
-const GROUP_READ_CONCURRENCY: usize = 8;
+/// Groups whose members are read at the same time. Kept at 4 because single-threaded
+/// servers such as scim2-server 0.8.3 listen with a backlog of 5, and a connection beyond
+/// it waits about a second for its SYN to be sent again.
+const GROUP_READ_CONCURRENCY: usize = 4;
 
 /// How many times the request timeout reading one group with its members may take.
 const GROUP_READ_TIMEOUT_FACTOR: u32 = 4;
