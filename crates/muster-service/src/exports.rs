@@ -175,10 +175,9 @@ fn entitlement_rows(inventory: &Inventory) -> Vec<Vec<String>> {
         let meta_text = |value: &Value, key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
         let email = meta_text(&identity.metadata, "email");
         let username = meta_text(&identity.metadata, "username");
-        let mut user_id = meta_text(&identity.metadata, "userId");
-        if email.is_none() && username.is_none() && user_id.is_none() {
-            user_id = Some(identity.source_id.clone());
-        }
+        // The source id is what an import keys the identity by, so it always goes out as
+        // the User ID and the identity keeps its id through a round trip.
+        let user_id = Some(identity.source_id.clone());
 
         let (connection, resource, resource_type) = match target.entity_type {
             EntityType::Connection => (

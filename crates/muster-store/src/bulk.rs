@@ -96,7 +96,8 @@ impl Store {
     }
 
     /// Finds a transfer by id and URL token, whoever presents it: the token is the
-    /// credential of a one-time URL.
+    /// credential of a one-time URL. A URL issued by a key that has since been revoked or
+    /// has expired is not found, so revoking a key also closes its open URLs.
     pub async fn bulk_transfer_by_token(&self, id: &str, token: &str) -> Result<Option<BulkTransfer>, StoreError> {
         let sql = format!("SELECT {TRANSFER_COLUMNS}, token_hash FROM bulk_transfers WHERE id = $1");
         let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await? else {
@@ -106,7 +107,19 @@ impl Store {
         if !same_hash(&stored, &token_hash(token)) {
             return Ok(None);
         }
-        transfer_from_row(&row).map(Some)
+        let transfer = transfer_from_row(&row)?;
+
+        let key = self.api_key(&transfer.tenant_id, &transfer.api_key_id).await;
+        let key_active = match key {
+            Ok(key) => key.state(&now_timestamp()) == "active",
+            Err(StoreError::NotFound { .. }) => false,
+            Err(error) => return Err(error),
+        };
+        if !key_active {
+            tracing::info!(transfer_id = %transfer.id, api_key_id = %transfer.api_key_id, "URL of a revoked or expired API key refused");
+            return Ok(None);
+        }
+        Ok(Some(transfer))
     }
 
     /// Takes a waiting upload for processing, exactly once.

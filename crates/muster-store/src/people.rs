@@ -48,12 +48,14 @@ const EMPLOYEE_COLUMNS: &str = "work_email, employee_id, full_name, first_name, 
      start_date, end_date, employment_type, manager, manager_work_email, source_employee_id, roles, metadata";
 
 impl Store {
-    /// Replaces the tenant's employees with `employees` in one transaction: people missing
-    /// from the list are removed. Emails must be unique ignoring case (the caller checks).
+    /// Writes `employees` in one transaction. With `remove_missing`, the list replaces the
+    /// tenant's employees and people missing from it are removed; without, they are kept.
+    /// Emails must be unique ignoring case (the caller checks).
     pub async fn replace_employees(
         &self,
         tenant: &TenantId,
         employees: &[Employee],
+        remove_missing: bool,
     ) -> Result<EmployeeChanges, StoreError> {
         let before = self.list_employees(tenant).await?;
         let before: std::collections::HashMap<String, Employee> = before
@@ -69,14 +71,26 @@ impl Store {
             }
         }
         let kept = changes.updated + changes.unchanged;
-        changes.removed = u64::try_from(before.len()).unwrap_or(0).saturating_sub(kept);
+        if remove_missing {
+            changes.removed = u64::try_from(before.len()).unwrap_or(0).saturating_sub(kept);
+        }
 
         let now = now_timestamp();
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM employees WHERE tenant_id = $1")
-            .bind(tenant.as_str())
-            .execute(&mut *tx)
-            .await?;
+        if remove_missing {
+            sqlx::query("DELETE FROM employees WHERE tenant_id = $1")
+                .bind(tenant.as_str())
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            for employee in employees {
+                sqlx::query("DELETE FROM employees WHERE tenant_id = $1 AND email_key = $2")
+                    .bind(tenant.as_str())
+                    .bind(employee.work_email.to_lowercase())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         for chunk in employees.chunks(ROWS_PER_INSERT / 2) {
             let sql = multi_row_insert(
                 &format!("INSERT INTO employees (tenant_id, email_key, {EMPLOYEE_COLUMNS}, updated_at) VALUES "),

@@ -364,6 +364,10 @@ fn import_reports_rows_then_export_round_trips() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains(",Ada,identity,payroll,00123,user,"), "{text}");
 
+    let format_as_file = muster(&data_dir, &["export", "entities", "--integration", "Payroll", "--output", "json"]);
+    assert_eq!(format_as_file.status.code(), Some(1));
+    assert!(stderr(&format_as_file).contains("names the file"), "{}", stderr(&format_as_file));
+
     let sync = muster(&data_dir, &["sync", "Payroll"]);
     assert!(!sync.status.success());
     assert!(stderr(&sync).contains("muster import"), "{}", stderr(&sync));

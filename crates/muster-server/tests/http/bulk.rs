@@ -947,3 +947,38 @@ async fn employees_map_identities() {
     let invalid = get_with_key(&server, &key, "/api/v1/identities?filter=gone").await;
     assert_eq!(invalid.status(), 400);
 }
+
+#[tokio::test]
+async fn revoking_key_closes_its_urls() {
+    let server = TestServer::start().await;
+    let tenant = server.muster.default_tenant().clone();
+    let key = issue_key(&server, &tenant).await;
+    let response = post_with_key(&server, &key, "/api/v1/employees/upload-url", &json!({})).await;
+    assert_eq!(response.status(), 201);
+    let created: serde_json::Value = response.json().await.unwrap();
+    server.muster.revoke_api_key(&tenant, &key.id).await.unwrap();
+
+    let employees = "Work Email,Start Date\nada@example.com,2020-01-01\n";
+    let response = put_file(&server, created["uploadUrl"].as_str().unwrap(), employees).await;
+    assert_eq!(response.status(), 404);
+    assert!(server.muster.store().list_employees(&tenant).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn multipart_upload_gets_hint() {
+    let server = TestServer::start().await;
+    let tenant = server.muster.default_tenant().clone();
+    let key = issue_key(&server, &tenant).await;
+    let response = post_with_key(&server, &key, "/api/v1/employees/upload-url", &json!({})).await;
+    let created: serde_json::Value = response.json().await.unwrap();
+    let url = server.url(created["uploadUrl"].as_str().unwrap());
+    let response = reqwest::Client::new()
+        .put(url)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\n\r\nWork Email\r\n--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert!(response.text().await.unwrap().contains("raw request body"));
+}

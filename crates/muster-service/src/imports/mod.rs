@@ -303,6 +303,16 @@ fn check_receives_files(integration: &Integration, kind: ImportKind) -> Result<(
             ),
         });
     }
+    if integration.app == muster_domain::App::Aws && kind != ImportKind::AwsAuthorizationDetails {
+        return Err(ServiceError::Conflict {
+            field: "integration",
+            message: format!(
+                "`{}` is an AWS account: it takes the JSON of `aws iam get-account-authorization-details` (format aws-authorization-details), not {} CSV files, which would replace its IAM data",
+                integration.name,
+                kind.as_str()
+            ),
+        });
+    }
     if kind == ImportKind::AwsAuthorizationDetails && integration.app != muster_domain::App::Aws {
         return Err(ServiceError::Conflict {
             field: "integration",

@@ -50,14 +50,17 @@ impl Muster {
         if !accept(&mut report, options) {
             return Ok(report);
         }
-        if report.rows_skipped > 0 {
+        // A skipped row may be a person with a typo: removing everyone missing from the
+        // file would then make their accounts look orphaned, so nobody is removed.
+        let remove_missing = report.rows_skipped == 0;
+        if !remove_missing {
             report.warnings.push(format!(
-                "{} invalid row{} skipped: those people are not in the new employee list",
+                "{} invalid row{} skipped: employees missing from the file were kept, since a skipped row may be one of them",
                 report.rows_skipped,
                 plural(report.rows_skipped)
             ));
         }
-        let changes = self.store.replace_employees(tenant, &employees).await?;
+        let changes = self.store.replace_employees(tenant, &employees, remove_missing).await?;
         tracing::info!(tenant = %tenant, added = changes.added, updated = changes.updated, removed = changes.removed, "employees imported");
         report.changes = serde_json::to_value(changes).ok();
         report.applied = true;
@@ -76,12 +79,19 @@ impl Muster {
             return Ok(report);
         };
 
-        let identities: HashMap<(String, String), EntityId> = self
+        // Each identity with the email it is matched by automatically, if any.
+        let identities: HashMap<(String, String), (EntityId, Option<String>)> = self
             .store
             .current_identities(tenant)
             .await?
             .into_iter()
-            .map(|identity| ((identity.integration_id.to_string(), identity.source_id), identity.entity_id))
+            .map(|identity| {
+                let email = muster_domain::identity_email(&identity.name, &identity.source_id, &identity.metadata);
+                (
+                    (identity.integration_id.to_string(), identity.source_id),
+                    (identity.entity_id, email.map(|email| email.to_lowercase())),
+                )
+            })
             .collect();
         let employees: HashMap<String, ()> = self
             .store
@@ -126,7 +136,7 @@ impl Muster {
                     ));
                 }
             }
-            let Some(identity) = identity.filter(|_| errors.is_empty()) else {
+            let Some((identity, automatic_email)) = identity.filter(|_| errors.is_empty()) else {
                 report.add_row_errors(errors);
                 continue;
             };
@@ -135,7 +145,12 @@ impl Muster {
                 continue;
             }
 
+            // A row that states what the email match gives anyway leaves the identity to
+            // the match, so an export of the view imports back unchanged.
+            let matched_anyway = row.relation_type == muster_csv::MappingType::Is
+                && row.employee_email.as_ref().map(|email| email.to_lowercase()) == *automatic_email;
             match &row.employee_email {
+                Some(_) if matched_anyway => remove.push(identity.clone()),
                 Some(email) => set.push(StoredMapping {
                     entity_id: identity.clone(),
                     integration_id: IntegrationId::from_string(row.app_id.clone()),
@@ -194,19 +209,28 @@ impl Muster {
                     continue;
                 }
             };
-            if !integrations.contains_key(&row.app_id) {
+            // The App ID column takes an integration id, or its name as a convenience.
+            let app_id = if integrations.contains_key(&row.app_id) {
+                Some(row.app_id.clone())
+            } else {
+                integrations
+                    .values()
+                    .find(|integration| integration.name.eq_ignore_ascii_case(&row.app_id))
+                    .map(|integration| integration.id.to_string())
+            };
+            let Some(app_id) = app_id else {
                 report.add_row_errors(vec![RowError::new(
                     row.line,
                     "App ID",
                     &row.app_id,
-                    "no integration with this id: expected an id such as aws/01J…, as the integrations export lists them",
+                    "no integration with this id or name: expected an id such as custom/01J… as `muster integration list` shows it",
                 )]);
                 continue;
+            };
+            if !owners.contains_key(&app_id) {
+                order.push(app_id.clone());
             }
-            if !owners.contains_key(&row.app_id) {
-                order.push(row.app_id.clone());
-            }
-            let entry = owners.entry(row.app_id.clone()).or_default();
+            let entry = owners.entry(app_id).or_default();
             match row.owner_type {
                 OwnerType::Primary => {
                     if let Some((_, first)) = &entry.0 {

@@ -423,9 +423,17 @@ impl EntitlementGraph {
         let identity = self.entity(&mut additions, EntityType::Identity, &identity_source, || {
             let mut metadata = Map::new();
             metadata.insert("Metadata Version".into(), Value::String("v1".into()));
-            for (key, value) in [("email", &row.email), ("username", &row.username), ("userId", &row.user_id)] {
+            for (key, value) in [("email", &row.email), ("username", &row.username)] {
                 if let Some(value) = value {
                     metadata.insert(key.into(), Value::String(value.clone()));
+                }
+            }
+            // The User ID is the source id; kept apart only when it says more than the
+            // username or email, so an export (whose User ID is the source id) reads back
+            // to the same metadata.
+            if let Some(user_id) = &row.user_id {
+                if Some(user_id) != row.username.as_ref() && Some(user_id) != row.email.as_ref() {
+                    metadata.insert("userId".into(), Value::String(user_id.clone()));
                 }
             }
             let name = row

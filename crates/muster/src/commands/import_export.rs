@@ -24,6 +24,9 @@ pub async fn run_import(muster: &Muster, args: ImportArgs, format: OutputFormat)
     if args.credential_report.is_some() && kind != ImportKind::AwsAuthorizationDetails {
         anyhow::bail!("--credential-report goes only with aws-authorization-details");
     }
+    if let Some(report) = args.credential_report.as_ref().filter(|path| !path.is_file()) {
+        anyhow::bail!("`{}` is not a file", report.display());
+    }
 
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
@@ -80,10 +83,14 @@ fn print_report(report: &ImportReport) {
                 snapshot.id, snapshot.entity_count, snapshot.relation_count
             ));
         }
-        if let Some(changes) = &report.changes {
-            line.push_str(&format!(" ({changes})"));
+        if let Some(changes) = report.changes.as_ref().and_then(|c| c.as_object()) {
+            let parts: Vec<String> = changes.iter().map(|(what, count)| format!("{count} {what}")).collect();
+            line.push_str(&format!(" ({})", parts.join(", ")));
         }
         println!("{line}.");
+        if report.blank_lines > 0 {
+            println!("Skipped {} blank line(s).", report.blank_lines);
+        }
         if report.rows_skipped > 0 {
             println!("Skipped {} invalid row(s):", report.rows_skipped);
             print_problems(report);
@@ -121,6 +128,9 @@ pub async fn run_export(muster: &Muster, args: ExportArgs, output_flag: Option<&
     let tenant = muster.default_tenant();
     let kind: CsvKind = args.kind.parse().map_err(|error| anyhow::anyhow!("{error}"))?;
     let mode = if args.raw { ExportMode::Raw } else { ExportMode::Safe };
+    if let Some(format) = output_flag.filter(|value| ["table", "json", "html"].contains(&value.to_ascii_lowercase().as_str())) {
+        anyhow::bail!("muster export writes CSV, so --output names the file to write, not a format: `--output {format}` would create a file called `{format}`; use e.g. --output {kind}.csv");
+    }
     let target = args
         .out
         .or_else(|| output_flag.filter(|value| *value != "-").map(Into::into));

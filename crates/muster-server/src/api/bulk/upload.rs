@@ -281,6 +281,18 @@ pub(crate) async fn upload_file(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_upload_url(&state.muster, &id, &query.token).await?;
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().starts_with("multipart/"));
+    if multipart {
+        // A form upload would be read as CSV text with its part headers; the URL stays unused.
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "upload.multipart",
+            "send the file as the raw request body (e.g. curl -T FILE URL or --data-binary @FILE), not as a multipart form",
+        ));
+    }
     let declared_length = headers
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
