@@ -201,19 +201,6 @@ pub(crate) struct TokenQuery {
     token: String,
 }
 
-/// The `{id}` path parameter of a transfer, for the OpenAPI document.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Path)]
-#[expect(
-    dead_code,
-    reason = "never built: it only describes the path parameter to utoipa"
-)]
-pub(crate) struct TransferPath {
-    /// The transfer id returned with its URLs.
-    #[param(example = "01JQ8Z5Y3KX7V2N4R6T8W0B1CD")]
-    id: String,
-}
-
 /// An error of a transfer that failed for a reason other than the file's content.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub(crate) struct TransferError {

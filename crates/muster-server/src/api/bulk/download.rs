@@ -8,7 +8,7 @@
 
 use super::{
     is_expired, new_transfer_expiry, resolve_integration, unknown_object, ObjectSegment,
-    OptionalJson, TokenQuery, TransferError, TransferPath,
+    OptionalJson, TokenQuery, TransferError,
 };
 use crate::api::api_key::ApiKeyAuth;
 use crate::error::{ApiError, ErrorBody};
@@ -239,7 +239,7 @@ async fn prepare_download(muster: Muster, transfer: BulkTransfer, kind: CsvKind,
     get,
     path = "/api/v1/downloads/{id}",
     tag = "bulk",
-    params(TransferPath, TokenQuery),
+    params(("id" = String, Path, description = "The transfer id returned with its URLs"), TokenQuery),
     responses(
         (status = 200, description = "The file is ready at `url`", body = DownloadStatus),
         (status = 404, description = "Not ready yet (`download.not_ready`, with `Retry-After`), or unknown download or wrong token (`download.not_found`)", body = ErrorBody),
@@ -274,7 +274,7 @@ pub(crate) async fn download_status(
     head,
     path = "/api/v1/downloads/{id}",
     tag = "bulk",
-    params(TransferPath, TokenQuery),
+    params(("id" = String, Path, description = "The transfer id returned with its URLs"), TokenQuery),
     responses(
         (status = 200, description = "The file is ready at `url`"),
         (status = 404, description = "Not ready yet (with `Retry-After`), or unknown download or wrong token"),
@@ -295,7 +295,7 @@ pub(crate) async fn download_status_head(
     get,
     path = "/api/v1/downloads/{id}/file",
     tag = "bulk",
-    params(TransferPath, TokenQuery),
+    params(("id" = String, Path, description = "The transfer id returned with its URLs"), TokenQuery),
     responses(
         (status = 200, description = "The CSV: UTF-8 without BOM, CRLF line ends, the canonical header", content_type = "text/csv", body = String,
             headers(("content-disposition" = String, description = "`attachment; filename=\"<object>.csv\"`"))),

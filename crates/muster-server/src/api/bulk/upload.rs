@@ -8,7 +8,7 @@
 
 use super::{
     is_expired, new_transfer_expiry, resolve_integration, unknown_object, ObjectSegment,
-    OptionalJson, TransferError, TransferPath, OBJECTS,
+    OptionalJson, TransferError, OBJECTS,
 };
 use crate::api::api_key::ApiKeyAuth;
 use crate::error::{ApiError, ErrorBody};
@@ -146,7 +146,7 @@ pub(crate) enum UploadObject {
     path = "/api/v1/{object}/upload-url",
     tag = "bulk",
     params(("object" = UploadObject, Path, description = "The format of the file")),
-    request_body(content = UploadUrlRequest, description = "Which integration receives the file; \
+    request_body(content = Option<UploadUrlRequest>, description = "Which integration receives the file; \
         may be left out for `employees`, `identity-mappings` and `business-owners`"),
     security(("api_key_id" = [], "api_key_secret" = [])),
     responses(
@@ -259,7 +259,7 @@ pub(crate) struct UploadQuery {
     put,
     path = "/api/v1/uploads/{id}",
     tag = "bulk",
-    params(TransferPath, UploadQuery),
+    params(("id" = String, Path, description = "The transfer id returned with its URLs"), UploadQuery),
     request_body(content = String, content_type = "text/csv",
         description = "The file: CSV in the object's format, or the JSON of `aws iam get-account-authorization-details`. At most 1 GiB."),
     responses(
@@ -471,7 +471,7 @@ async fn run_import(
     get,
     path = "/api/v1/uploads/{id}",
     tag = "bulk",
-    params(TransferPath),
+    params(("id" = String, Path, description = "The transfer id returned with its URLs")),
     security(("api_key_id" = [], "api_key_secret" = [])),
     responses(
         (status = 200, description = "The upload's state and, once processed, its report", body = UploadStatus),
