@@ -36,9 +36,9 @@ pub(crate) fn map_columns(kind: CsvKind, cells: &[&str], line: u64) -> Result<Co
         }
         let Some(index) = kind.column_index(&normalize_header(name)) else {
             columns.warnings.push(format!(
-                "column {} `{name}` is not a {} column and is ignored",
+                "column {} `{name}` is not a column of the {} format and is ignored",
                 position + 1,
-                kind.title()
+                kind.as_str()
             ));
             columns.ignored.push(name.to_string());
             continue;

@@ -10,6 +10,9 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 use std::io::{self, Read};
 
 const BUFFER: usize = 64 * 1024;
+/// Longest accepted row, so one huge cell (or a quote never closed, which swallows the
+/// rest of the file into one field) cannot take the memory of the whole file.
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 pub(crate) struct RecordReader<S> {
     source: S,
@@ -98,6 +101,16 @@ impl<S: Read> RecordReader<S> {
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => {
                     let larger = self.fields.len() * 2;
+                    if larger > MAX_RECORD_BYTES {
+                        let line = if started { self.record_line } else { self.line };
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "the row starting on line {line} is longer than {} KiB: look for a quote that is never closed, or a cell that is not meant to be there",
+                                MAX_RECORD_BYTES / 1024
+                            ),
+                        ));
+                    }
                     self.fields.resize(larger, 0);
                 }
                 ReadRecordResult::OutputEndsFull => {

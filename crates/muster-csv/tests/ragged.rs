@@ -141,3 +141,16 @@ fn every_row_error_keeps_reading() {
     assert_eq!(failed.len(), 25);
     assert_eq!(failed[0], 3);
 }
+
+#[test]
+fn row_over_one_mebibyte_stops_reading() {
+    let mut text = String::from("Name,Entity Type,Source System,Source ID,Source Type\nAda,identity,hr,1,user\n\"");
+    text.push_str(&"x".repeat(2 * 1024 * 1024));
+    text.push_str(",identity,hr,2,user\n");
+    let mut reader = muster_csv::Reader::<muster_csv::EntityRow, _>::new(std::io::Cursor::new(text.into_bytes())).unwrap();
+    assert!(reader.next_row().unwrap().is_ok());
+    let errors = reader.next_row().unwrap().unwrap_err();
+    assert!(errors[0].problem.contains("line 3"), "{errors:?}");
+    assert!(errors[0].problem.contains("never closed"), "{errors:?}");
+    assert!(reader.next_row().is_none());
+}
