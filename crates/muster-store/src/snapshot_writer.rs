@@ -2,14 +2,26 @@
 //! [`Inventory`](muster_domain::Inventory) in memory. Everything happens in one
 //! transaction: dropping the writer without [`SnapshotWriter::finish`] rolls it back and
 //! the previous snapshot stays current.
+//!
+//! Rows are buffered and written many to a statement. On SQLite each statement has one
+//! `?` per value: sqlx looks up the name of every numbered parameter (`$1`) at each
+//! execution, and SQLite finds a name by scanning all of them, so numbered parameters
+//! would make a large statement quadratic. On PostgreSQL the buffered values travel as
+//! one array per column and `unnest` turns them back into rows, which spares the server
+//! planning a statement with thousands of parameters.
+//!
+//! A full buffer is written by a task of its own, so the caller reads and checks the next
+//! rows while the database stores the previous ones. The task owns the transaction while
+//! it writes and hands it back when done; at most one write is in flight.
 
 use crate::rows::now_timestamp;
-use crate::snapshots::{multi_row_insert, record_snapshot, SnapshotSummary, ROWS_PER_INSERT};
+use crate::snapshots::{record_snapshot, SnapshotSummary};
 use crate::sync_runs::SyncRun;
-use crate::{Store, StoreError};
-use muster_domain::{Entity, EntityId, EntityType, SnapshotId};
+use crate::{Backend, Store, StoreError};
+use muster_domain::{Entity, EntityId, EntityType, IntegrationId, SnapshotId, TenantId};
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
+use tokio::task::JoinHandle;
 
 /// A relation to write, between two entities of the snapshot.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,67 +36,147 @@ pub struct NewRelation {
     pub metadata: String,
 }
 
+/// Rows buffered before a write on SQLite; with 9 values a row this stays well below
+/// SQLite's limit of 32,766 parameters a statement.
+const SQLITE_ROWS_PER_INSERT: usize = 2_000;
+/// SQLite settings while a snapshot is written: a page cache of 64 MiB instead of the
+/// default 2 MiB, since the relation indexes take new entries at random places and with
+/// the small cache every insert would write out a dirty index page and read another
+/// back; and the statement journal of each multi-row insert in memory instead of a
+/// temporary file. Neither changes what is committed or when.
+const SQLITE_IMPORT_SETTINGS: [&str; 2] =
+    ["PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"];
+/// SQLite's defaults, set back before the snapshot commits so the pooled connection does
+/// not keep the import settings.
+const SQLITE_DEFAULT_SETTINGS: [&str; 2] =
+    ["PRAGMA cache_size = -2000", "PRAGMA temp_store = DEFAULT"];
+/// Rows buffered before a write on PostgreSQL, sent as one array per column.
+const POSTGRES_ROWS_PER_INSERT: usize = 10_000;
+/// Entities read per query when indexing a snapshot, so the rows never sit in memory all
+/// at once.
+const INDEX_PAGE: i64 = 10_000;
+
+const INSERT_ENTITIES: &str =
+    "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) ";
+const INSERT_RELATIONS: &str =
+    "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) ";
+
 /// A snapshot being written inside its own transaction.
 pub struct SnapshotWriter {
-    tx: Transaction<'static, Any>,
+    /// The transaction, while no write is in flight.
+    tx: Option<Transaction<'static, Any>>,
+    /// The write in flight, which gives the transaction back.
+    writing: Option<Write>,
+    target: Target,
+    rows_per_insert: usize,
     run: SyncRun,
-    id: SnapshotId,
     entities: Vec<(EntityId, Entity)>,
     relations: Vec<NewRelation>,
     entity_count: i64,
     relation_count: i64,
 }
 
+/// A write in flight: it ends with the transaction and how the write went.
+type Write = JoinHandle<(Transaction<'static, Any>, Result<(), StoreError>)>;
+
+/// What every row of the snapshot shares, for the writing task.
+#[derive(Clone)]
+struct Target {
+    backend: Backend,
+    snapshot: SnapshotId,
+    tenant: TenantId,
+    integration: IntegrationId,
+}
+
+/// Rows of one write.
+enum Batch {
+    Entities(Vec<(EntityId, Entity)>),
+    Relations(Vec<NewRelation>),
+}
+
 impl Store {
     /// Opens a transaction for a new snapshot of the run's integration.
     pub async fn begin_snapshot(&self, run: &SyncRun) -> Result<SnapshotWriter, StoreError> {
-        let tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await?;
+        let rows_per_insert = match self.backend {
+            Backend::Sqlite => {
+                for setting in SQLITE_IMPORT_SETTINGS {
+                    sqlx::query(setting).execute(&mut *tx).await?;
+                }
+                SQLITE_ROWS_PER_INSERT
+            }
+            Backend::Postgres => POSTGRES_ROWS_PER_INSERT,
+        };
         Ok(SnapshotWriter {
-            tx,
+            tx: Some(tx),
+            writing: None,
+            target: Target {
+                backend: self.backend,
+                snapshot: SnapshotId::generate(),
+                tenant: run.tenant_id.clone(),
+                integration: run.integration_id.clone(),
+            },
+            rows_per_insert,
             run: run.clone(),
-            id: SnapshotId::generate(),
-            entities: Vec::with_capacity(ROWS_PER_INSERT),
-            relations: Vec::with_capacity(ROWS_PER_INSERT),
+            entities: Vec::new(),
+            relations: Vec::new(),
             entity_count: 0,
             relation_count: 0,
         })
     }
 
-    /// The entity ids of a snapshot, by type and source id: what relation rows of an
-    /// upload are checked against.
+    /// The entity ids of a snapshot, by type, then by source id: what relation rows of an
+    /// upload are checked against. Nested so a lookup needs no owned key.
     pub async fn snapshot_entity_index(
         &self,
         snapshot: &SnapshotId,
-    ) -> Result<HashMap<(EntityType, String), EntityId>, StoreError> {
-        let rows = sqlx::query("SELECT id, entity_type, source_id FROM entities WHERE snapshot_id = $1")
+    ) -> Result<HashMap<EntityType, HashMap<String, EntityId>>, StoreError> {
+        let mut index: HashMap<EntityType, HashMap<String, EntityId>> = HashMap::new();
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, entity_type, source_id FROM entities WHERE snapshot_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
             .bind(snapshot.as_str())
+            .bind(after.as_str())
+            .bind(INDEX_PAGE)
             .fetch_all(&self.pool)
             .await?;
-        let mut index = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let entity_type: String = row.try_get("entity_type")?;
-            let entity_type = crate::rows::parse_stored(&entity_type)?;
-            index.insert(
-                (entity_type, row.try_get::<String, _>("source_id")?),
-                EntityId::from_string(row.try_get::<String, _>("id")?),
-            );
+            let full = rows.len() == usize::try_from(INDEX_PAGE).unwrap_or(usize::MAX);
+            for row in rows {
+                let entity_type: String = row.try_get("entity_type")?;
+                let entity_type = crate::rows::parse_stored(&entity_type)?;
+                let id: String = row.try_get("id")?;
+                after.clone_from(&id);
+                index.entry(entity_type).or_default().insert(
+                    row.try_get::<String, _>("source_id")?,
+                    EntityId::from_string(id),
+                );
+            }
+            if !full {
+                return Ok(index);
+            }
         }
-        Ok(index)
     }
 }
 
 impl SnapshotWriter {
     pub fn id(&self) -> &SnapshotId {
-        &self.id
+        &self.target.snapshot
     }
 
     /// Adds an entity and returns its id.
     pub async fn add_entity(&mut self, entity: Entity) -> Result<EntityId, StoreError> {
-        let id = EntityId::derive(&self.run.integration_id, entity.entity_type, &entity.source_id);
+        let id = EntityId::derive(
+            &self.run.integration_id,
+            entity.entity_type,
+            &entity.source_id,
+        );
         self.entities.push((id.clone(), entity));
         self.entity_count += 1;
-        if self.entities.len() >= ROWS_PER_INSERT {
-            self.flush_entities().await?;
+        if self.entities.len() >= self.rows_per_insert {
+            let batch = std::mem::take(&mut self.entities);
+            self.start_write(Batch::Entities(batch)).await?;
         }
         Ok(id)
     }
@@ -92,8 +184,9 @@ impl SnapshotWriter {
     pub async fn add_relation(&mut self, relation: NewRelation) -> Result<(), StoreError> {
         self.relations.push(relation);
         self.relation_count += 1;
-        if self.relations.len() >= ROWS_PER_INSERT {
-            self.flush_relations().await?;
+        if self.relations.len() >= self.rows_per_insert {
+            let batch = std::mem::take(&mut self.relations);
+            self.start_write(Batch::Relations(batch)).await?;
         }
         Ok(())
     }
@@ -101,14 +194,16 @@ impl SnapshotWriter {
     /// Copies every entity of `previous` into this snapshot. Returns how many.
     pub async fn copy_entities(&mut self, previous: &SnapshotId) -> Result<u64, StoreError> {
         self.flush_entities().await?;
+        let snapshot = self.target.snapshot.clone();
+        let tx = self.transaction().await?;
         let copied = sqlx::query(
             "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) \
              SELECT $1, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata \
              FROM entities WHERE snapshot_id = $2",
         )
-        .bind(self.id.as_str())
+        .bind(snapshot.as_str())
         .bind(previous.as_str())
-        .execute(&mut *self.tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         self.entity_count += i64::try_from(copied).unwrap_or(i64::MAX);
@@ -117,8 +212,13 @@ impl SnapshotWriter {
 
     /// Copies the relations of `previous` whose two ends are entities of this snapshot;
     /// call it after the last entity. Returns how many were kept and how many dropped.
-    pub async fn copy_relations(&mut self, previous: &SnapshotId) -> Result<(u64, u64), StoreError> {
+    pub async fn copy_relations(
+        &mut self,
+        previous: &SnapshotId,
+    ) -> Result<(u64, u64), StoreError> {
         self.flush_entities().await?;
+        let snapshot = self.target.snapshot.clone();
+        let tx = self.transaction().await?;
         let kept = sqlx::query(
             "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) \
              SELECT $1, r.parent_id, r.child_id, r.project, r.privilege_name, r.privilege_value, r.connection_type, r.metadata \
@@ -126,15 +226,16 @@ impl SnapshotWriter {
              AND EXISTS (SELECT 1 FROM entities e WHERE e.snapshot_id = $1 AND e.id = r.parent_id) \
              AND EXISTS (SELECT 1 FROM entities e WHERE e.snapshot_id = $1 AND e.id = r.child_id)",
         )
-        .bind(self.id.as_str())
+        .bind(snapshot.as_str())
         .bind(previous.as_str())
-        .execute(&mut *self.tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM relations WHERE snapshot_id = $1")
-            .bind(previous.as_str())
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM relations WHERE snapshot_id = $1")
+                .bind(previous.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
         self.relation_count += i64::try_from(kept).unwrap_or(i64::MAX);
         let dropped = u64::try_from(total).unwrap_or(0).saturating_sub(kept);
         Ok((kept, dropped))
@@ -147,69 +248,255 @@ impl SnapshotWriter {
         warnings: Vec<String>,
     ) -> Result<SnapshotSummary, StoreError> {
         self.flush_entities().await?;
-        self.flush_relations().await?;
+        let relations = std::mem::take(&mut self.relations);
+        if !relations.is_empty() {
+            self.start_write(Batch::Relations(relations)).await?;
+        }
+        let mut tx = self.wait_for_write().await?;
 
         let summary = SnapshotSummary {
-            id: self.id.clone(),
+            id: self.target.snapshot.clone(),
             integration_id: self.run.integration_id.clone(),
             project,
             entity_count: self.entity_count,
             relation_count: self.relation_count,
             warnings,
         };
-        record_snapshot(&mut self.tx, &self.run, &summary, &now_timestamp()).await?;
-        self.tx.commit().await?;
+        record_snapshot(&mut tx, &self.run, &summary, &now_timestamp()).await?;
+        if self.target.backend == Backend::Sqlite {
+            for setting in SQLITE_DEFAULT_SETTINGS {
+                sqlx::query(setting).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(summary)
     }
 
+    /// Writes the buffered entities and waits until they are written.
     async fn flush_entities(&mut self) -> Result<(), StoreError> {
-        if self.entities.is_empty() {
-            return Ok(());
+        let entities = std::mem::take(&mut self.entities);
+        if !entities.is_empty() {
+            self.start_write(Batch::Entities(entities)).await?;
         }
-        let sql = multi_row_insert(
-            "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) VALUES ",
-            9,
-            self.entities.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for (id, entity) in self.entities.drain(..) {
-            query = query
-                .bind(self.id.as_str().to_string())
-                .bind(id.as_str().to_string())
-                .bind(self.run.tenant_id.as_str().to_string())
-                .bind(self.run.integration_id.as_str().to_string())
-                .bind(entity.entity_type.as_str())
-                .bind(entity.source_type)
-                .bind(entity.source_id)
-                .bind(entity.name)
-                .bind(entity.metadata.to_string());
-        }
-        query.execute(&mut *self.tx).await?;
+        self.transaction().await?;
         Ok(())
     }
 
-    async fn flush_relations(&mut self) -> Result<(), StoreError> {
-        if self.relations.is_empty() {
-            return Ok(());
+    /// The transaction, once the write in flight is done.
+    async fn transaction(&mut self) -> Result<&mut Transaction<'static, Any>, StoreError> {
+        let tx = self.wait_for_write().await?;
+        Ok(self.tx.insert(tx))
+    }
+
+    /// Waits for the write in flight and takes the transaction back.
+    async fn wait_for_write(&mut self) -> Result<Transaction<'static, Any>, StoreError> {
+        if let Some(writing) = self.writing.take() {
+            let (tx, result) = writing.await.map_err(|error| {
+                StoreError::Corrupt(format!("the snapshot writer stopped: {error}"))
+            })?;
+            self.tx = Some(tx);
+            result?;
         }
-        let sql = multi_row_insert(
-            "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) VALUES ",
-            8,
-            self.relations.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for relation in self.relations.drain(..) {
-            query = query
-                .bind(self.id.as_str().to_string())
-                .bind(relation.parent.as_str().to_string())
-                .bind(relation.child.as_str().to_string())
-                .bind(relation.project)
-                .bind(relation.privilege_name)
-                .bind(i64::from(relation.privilege_value))
-                .bind(relation.connection_type)
-                .bind(relation.metadata);
-        }
-        query.execute(&mut *self.tx).await?;
+        self.tx.take().ok_or_else(|| {
+            StoreError::Corrupt("the snapshot transaction was lost after a failed write".into())
+        })
+    }
+
+    /// Hands `batch` to a task of its own once the previous write is done.
+    async fn start_write(&mut self, batch: Batch) -> Result<(), StoreError> {
+        let mut tx = self.wait_for_write().await?;
+        let target = self.target.clone();
+        self.writing = Some(tokio::spawn(async move {
+            let result = write_batch(&mut tx, &target, batch).await;
+            (tx, result)
+        }));
         Ok(())
+    }
+}
+
+async fn write_batch(
+    tx: &mut Transaction<'static, Any>,
+    target: &Target,
+    batch: Batch,
+) -> Result<(), StoreError> {
+    match (target.backend, batch) {
+        (Backend::Sqlite, Batch::Entities(entities)) => {
+            let sql = sqlite_insert(INSERT_ENTITIES, 9, entities.len());
+            let mut query = sqlx::query(&sql);
+            for (id, entity) in entities {
+                query = query
+                    .bind(target.snapshot.as_str().to_string())
+                    .bind(id.as_str().to_string())
+                    .bind(target.tenant.as_str().to_string())
+                    .bind(target.integration.as_str().to_string())
+                    .bind(entity.entity_type.as_str())
+                    .bind(entity.source_type)
+                    .bind(entity.source_id)
+                    .bind(entity.name)
+                    .bind(entity.metadata.to_string());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        (Backend::Sqlite, Batch::Relations(relations)) => {
+            let sql = sqlite_insert(INSERT_RELATIONS, 8, relations.len());
+            let mut query = sqlx::query(&sql);
+            for relation in relations {
+                query = query
+                    .bind(target.snapshot.as_str().to_string())
+                    .bind(relation.parent.as_str().to_string())
+                    .bind(relation.child.as_str().to_string())
+                    .bind(relation.project)
+                    .bind(relation.privilege_name)
+                    .bind(i64::from(relation.privilege_value))
+                    .bind(relation.connection_type)
+                    .bind(relation.metadata);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        (Backend::Postgres, Batch::Entities(entities)) => {
+            let mut columns: [TextArray; 6] = Default::default();
+            for (id, entity) in &entities {
+                columns[0].push(Some(id.as_str()));
+                columns[1].push(Some(entity.entity_type.as_str()));
+                columns[2].push(Some(&entity.source_type));
+                columns[3].push(Some(&entity.source_id));
+                columns[4].push(Some(&entity.name));
+                columns[5].push(Some(&entity.metadata.to_string()));
+            }
+            let sql = format!(
+                "{INSERT_ENTITIES}SELECT $1, id, $2, $3, entity_type, source_type, source_id, name, metadata \
+                 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
+                 AS r (id, entity_type, source_type, source_id, name, metadata)"
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(target.snapshot.as_str().to_string())
+                .bind(target.tenant.as_str().to_string())
+                .bind(target.integration.as_str().to_string());
+            for column in columns {
+                query = query.bind(column.finish());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        (Backend::Postgres, Batch::Relations(relations)) => {
+            let mut columns: [TextArray; 6] = Default::default();
+            let mut values = String::with_capacity(2 * relations.len() + 2);
+            values.push('{');
+            for relation in &relations {
+                columns[0].push(Some(relation.parent.as_str()));
+                columns[1].push(Some(relation.child.as_str()));
+                columns[2].push(Some(&relation.project));
+                columns[3].push(Some(&relation.privilege_name));
+                columns[4].push(relation.connection_type.as_deref());
+                columns[5].push(Some(&relation.metadata));
+                if values.len() > 1 {
+                    values.push(',');
+                }
+                values.push(if relation.privilege_value { '1' } else { '0' });
+            }
+            values.push('}');
+            let sql = format!(
+                "{INSERT_RELATIONS}SELECT $1, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata \
+                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) \
+                 AS r (parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata)"
+            );
+            let [parents, children, projects, privileges, connection_types, metadata] = columns;
+            sqlx::query(&sql)
+                .bind(target.snapshot.as_str().to_string())
+                .bind(parents.finish())
+                .bind(children.finish())
+                .bind(projects.finish())
+                .bind(privileges.finish())
+                .bind(values)
+                .bind(connection_types.finish())
+                .bind(metadata.finish())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds `prefix VALUES (?, ?, …), (…)` for `rows` rows of `columns` values each.
+fn sqlite_insert(prefix: &str, columns: usize, rows: usize) -> String {
+    let mut row = String::with_capacity(2 + 3 * columns);
+    row.push('(');
+    for column in 0..columns {
+        if column > 0 {
+            row.push_str(", ");
+        }
+        row.push('?');
+    }
+    row.push(')');
+
+    let mut sql = String::with_capacity(prefix.len() + 7 + rows * (row.len() + 2));
+    sql.push_str(prefix);
+    sql.push_str("VALUES ");
+    for index in 0..rows {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&row);
+    }
+    sql
+}
+
+/// A PostgreSQL array literal of text values, built one element at a time.
+#[derive(Default)]
+struct TextArray {
+    text: String,
+}
+
+impl TextArray {
+    /// Appends a value, quoted, or `NULL` for `None`.
+    fn push(&mut self, value: Option<&str>) {
+        self.text.push(if self.text.is_empty() { '{' } else { ',' });
+        let Some(value) = value else {
+            self.text.push_str("NULL");
+            return;
+        };
+        self.text.push('"');
+        let mut rest = value;
+        while let Some(at) = rest.find(['"', '\\']) {
+            // Both characters are one byte long.
+            self.text.push_str(&rest[..at]);
+            self.text.push('\\');
+            self.text.push_str(&rest[at..=at]);
+            rest = &rest[at + 1..];
+        }
+        self.text.push_str(rest);
+        self.text.push('"');
+    }
+
+    /// The literal, `{}` when nothing was pushed.
+    fn finish(mut self) -> String {
+        if self.text.is_empty() {
+            self.text.push('{');
+        }
+        self.text.push('}');
+        self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_insert_has_one_anonymous_parameter_per_value() {
+        assert_eq!(
+            sqlite_insert("INSERT INTO t (a, b) ", 2, 2),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+    }
+
+    #[test]
+    fn text_array_quotes_and_escapes_every_element() {
+        let mut array = TextArray::default();
+        array.push(Some("plain"));
+        array.push(None);
+        array.push(Some(r#"{"a":"b\\c"}"#));
+        array.push(Some(""));
+        assert_eq!(array.finish(), r#"{"plain",NULL,"{\"a\":\"b\\\\c\"}",""}"#);
+        assert_eq!(TextArray::default().finish(), "{}");
     }
 }

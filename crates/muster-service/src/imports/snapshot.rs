@@ -139,7 +139,8 @@ impl Muster {
                         continue;
                     }
                 };
-                let relation = match relation_from_row(&row, &index) {
+                let mut row = row;
+                let relation = match relation_from_row(&mut row, &index) {
                     Ok(relation) => relation,
                     Err(errors) => {
                         report.add_row_errors(errors);
@@ -343,12 +344,12 @@ fn entity_from_row(row: EntityRow) -> Entity {
 }
 
 fn relation_from_row(
-    row: &RelationRow,
-    index: &HashMap<(EntityType, String), EntityId>,
+    row: &mut RelationRow,
+    index: &HashMap<EntityType, HashMap<String, EntityId>>,
 ) -> Result<NewRelation, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut end = |entity_type: EntityType, source_id: &str, column: &str| {
-        let found = index.get(&(entity_type, source_id.to_string())).cloned();
+        let found = index.get(&entity_type).and_then(|ids| ids.get(source_id)).cloned();
         if found.is_none() {
             errors.push(RowError::new(
                 row.line,
@@ -365,7 +366,12 @@ fn relation_from_row(
         return Err(errors);
     };
 
-    let mut metadata = row.metadata.clone();
+    let project = row.project().to_string();
+    let privilege_name = row.privilege_name().to_string();
+    let privilege_value = row.privilege_value();
+    let connection_type = row.connection_type().map(str::to_string);
+    // The row's metadata is not needed after this, so it is taken rather than copied.
+    let mut metadata = std::mem::take(&mut row.metadata);
     if let Some(app) = &row.app {
         metadata.insert(APP_KEY.into(), Value::String(app.clone()));
     }
@@ -375,10 +381,10 @@ fn relation_from_row(
     Ok(NewRelation {
         parent,
         child,
-        project: row.project().to_string(),
-        privilege_name: row.privilege_name().to_string(),
-        privilege_value: row.privilege_value(),
-        connection_type: row.connection_type().map(str::to_string),
+        project,
+        privilege_name,
+        privilege_value,
+        connection_type,
         metadata: Value::Object(metadata).to_string(),
     })
 }
