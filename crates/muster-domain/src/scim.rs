@@ -4,6 +4,13 @@
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
+/// Headers that describe the connection or the message itself: an extra header must not
+/// replace them, or requests hang or go astray.
+const RESERVED_HEADERS: [&str; 14] = [
+    "host", "content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "te",
+    "trailer", "upgrade", "proxy-authorization", "proxy-connection", "accept", "accept-encoding", "expect",
+];
+
 /// Longest accepted bearer token or password, in bytes.
 const MAX_SECRET_LENGTH: usize = 8_192;
 
@@ -76,11 +83,24 @@ impl ScimConnection {
     pub fn validate(&self, errors: &mut ValidationErrors) {
         let url = self.base_url.as_str();
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        let host = url.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-        if !scheme_ok || host.is_empty() || url.chars().any(char::is_whitespace) {
+        let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        let authority = rest.split('/').next().unwrap_or("");
+        if url.is_empty() {
+            errors.push("base_url", "is required: the SCIM server's base URL, e.g. https://example.com/scim/v2");
+        } else if !scheme_ok || authority.is_empty() || url.chars().any(char::is_whitespace) {
             errors.push(
                 "base_url",
                 format!("`{url}` is not a SCIM base URL: expected https://HOST/PATH, e.g. https://example.com/scim/v2"),
+            );
+        } else if url.contains(['?', '#']) {
+            errors.push(
+                "base_url",
+                "must not contain a query (`?`) or fragment (`#`): resource paths such as /Users are added to its end",
+            );
+        } else if authority.contains('@') {
+            errors.push(
+                "base_url",
+                "must not contain a user name or password: give them with the basic authentication options, which are stored encrypted",
             );
         }
 
@@ -107,6 +127,10 @@ impl ScimConnection {
             }
         }
         for (name, value) in &credentials.extra_headers {
+            if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                errors.push("headers", format!("`{name}` is set by Muster itself and cannot be an extra header"));
+                continue;
+            }
             let valid_name = name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
             if !valid_name || value.chars().any(char::is_control) {
                 errors.push("headers", format!("`{name}` is not a valid header: expected NAME: VALUE"));
@@ -117,18 +141,24 @@ impl ScimConnection {
         }
     }
 
-    /// Applies a change: a new base URL replaces the old one; new credentials replace
-    /// the old ones whole when they name a way of signing in, and extra headers when given.
+    /// Applies a change: a new base URL replaces the old one; a bearer token replaces
+    /// whatever was stored; a user name or password switches to basic authentication,
+    /// keeping the stored half; extra headers replace the old ones when given.
     pub fn apply_update(&self, base_url: Option<String>, credentials: Option<ScimCredentials>) -> ScimConnection {
         let mut merged = self.clone();
         if let Some(url) = base_url {
             merged.base_url = url;
         }
         if let Some(update) = credentials {
-            if update.bearer_token.is_some() || update.username.is_some() || update.password.is_some() {
+            if update.bearer_token.is_some() {
                 merged.credentials.bearer_token = update.bearer_token;
-                merged.credentials.username = update.username;
-                merged.credentials.password = update.password;
+                merged.credentials.username = None;
+                merged.credentials.password = None;
+            } else if update.username.is_some() || update.password.is_some() {
+                // A new password alone keeps the stored user name, and the other way round.
+                merged.credentials.bearer_token = None;
+                merged.credentials.username = update.username.or(merged.credentials.username);
+                merged.credentials.password = update.password.or(merged.credentials.password);
             }
             if !update.extra_headers.is_empty() {
                 merged.credentials.extra_headers = update.extra_headers;
@@ -181,6 +211,22 @@ mod tests {
         assert_eq!(problems(&connection(None, None, None)).len(), 1);
         assert_eq!(problems(&connection(Some("t"), Some("u"), Some("p"))).len(), 1);
         assert_eq!(problems(&connection(None, Some("u"), None)).len(), 1);
+    }
+
+    #[test]
+    fn url_without_query_or_password() {
+        let mut with_query = connection(Some("t"), None, None);
+        with_query.base_url = "https://idp.example.com/scim?token=x".into();
+        assert_eq!(problems(&with_query).len(), 1);
+        let mut with_password = connection(Some("t"), None, None);
+        with_password.base_url = "https://user:pw@idp.example.com/scim".into();
+        assert_eq!(problems(&with_password).len(), 1);
+        let mut empty = connection(Some("t"), None, None);
+        empty.base_url = String::new();
+        assert!(problems(&empty)[0].contains("required"));
+        let mut framing = connection(Some("t"), None, None);
+        framing.credentials.extra_headers = vec![("Content-Length".into(), "5".into())];
+        assert_eq!(problems(&framing).len(), 1);
     }
 
     #[test]

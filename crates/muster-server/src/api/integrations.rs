@@ -47,6 +47,13 @@ pub(crate) async fn create_integration(
 ) -> Result<Response, ApiError> {
     let tenant = state.muster.default_tenant();
     let integration = match input.into_parts() {
+        (draft, Some(_)) if draft.app != domain_app_scim() => {
+            return Err(muster_service::ServiceError::validation(
+                "scim",
+                format!("a `scim` object goes only with app `scim`, not `{}`", draft.app.as_str()),
+            )
+            .into());
+        }
         (draft, Some(connection)) => state.muster.add_scim_integration(tenant, draft, connection).await?,
         (draft, None) => state.muster.add_integration(tenant, draft).await?,
     };
@@ -117,12 +124,18 @@ pub(crate) async fn get_integration(
 pub(crate) async fn update_integration(
     State(state): State<AppState>,
     IntegrationRef(id): IntegrationRef,
-    ApiJson(changes): ApiJson<IntegrationChanges>,
+    ApiJson(mut changes): ApiJson<IntegrationChanges>,
 ) -> Result<Json<Integration>, ApiError> {
-    let integration = state
-        .muster
-        .update_integration(state.muster.default_tenant(), &id, changes.into())
-        .await?;
+    let tenant = state.muster.default_tenant();
+    let scim = changes.scim.take();
+    let mut integration = state.muster.update_integration(tenant, &id, changes.into()).await?;
+    if let Some(scim) = scim {
+        let (base_url, credentials) = scim.into_parts();
+        integration = state
+            .muster
+            .update_scim_connection(tenant, integration.id.as_str(), base_url, credentials)
+            .await?;
+    }
     Ok(Json(integration.into()))
 }
 
@@ -198,4 +211,8 @@ pub(crate) struct IntegrationPath {
     /// (`aws%2F01J…`) or as two path segments (`/api/v1/integrations/aws/01J…`).
     #[param(example = "aws%2F01JQ8Z5Y3KX7V2N4R6T8W0B1CD")]
     id: String,
+}
+
+fn domain_app_scim() -> muster_domain::App {
+    muster_domain::App::Scim
 }

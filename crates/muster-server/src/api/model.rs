@@ -160,6 +160,38 @@ pub struct IntegrationChanges {
     /// A new role ARN or access key id replaces all stored credentials. Given alone, an
     /// external ID, session duration or secret access key is merged into the stored ones.
     pub credentials: Option<AwsCredentialsInput>,
+    /// For a SCIM integration: a new base URL, or new credentials that replace the stored
+    /// ones (a bearer token, or a user name with a password), or new extra headers.
+    pub scim: Option<ScimChanges>,
+}
+
+/// A change to a SCIM integration's server. Absent fields keep their value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScimChanges {
+    pub base_url: Option<String>,
+    pub bearer_token: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Replaces every extra header when given.
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl ScimChanges {
+    /// The new base URL and the credentials to merge, as the service takes them.
+    pub fn into_parts(self) -> (Option<String>, Option<domain::ScimCredentials>) {
+        let credentials = domain::ScimCredentials {
+            bearer_token: self.bearer_token,
+            username: self.username,
+            password: self.password,
+            extra_headers: self.headers.unwrap_or_default().into_iter().collect(),
+        };
+        let any = credentials.bearer_token.is_some()
+            || credentials.username.is_some()
+            || credentials.password.is_some()
+            || !credentials.extra_headers.is_empty();
+        (self.base_url, any.then_some(credentials))
+    }
 }
 
 impl From<IntegrationChanges> for domain::IntegrationUpdate {

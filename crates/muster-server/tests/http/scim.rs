@@ -77,3 +77,32 @@ async fn form_adds_scim_and_page_tests_it() {
     let new_form = server.get("/integrations/new/type?app=scim").await.text().await.unwrap();
     assert!(new_form.contains("name=\"base_url\""), "{new_form}");
 }
+
+#[tokio::test]
+async fn api_rotates_scim_token() {
+    let server = TestServer::start().await;
+    let body = json!({
+        "app": "scim", "name": "Directory", "primary_owner": "owner@example.com",
+        "scim": {"base_url": "https://idp.example.com/scim/v2", "username": "muster", "password": "old-pass"},
+    });
+    let created: Value = server.post_json("/api/v1/integrations", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().replace('/', "%2F");
+
+    let response = server
+        .client
+        .patch(server.url(&format!("/api/v1/integrations/{id}")))
+        .json(&json!({"scim": {"password": "new-pass"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(updated["scim"]["username"], "muster");
+    assert_eq!(updated["scim"]["password"], true);
+
+    let wrong_app = json!({
+        "app": "aws", "name": "Mixed", "primary_owner": "owner@example.com",
+        "scim": {"base_url": "https://idp.example.com/scim/v2", "bearer_token": "t"},
+    });
+    assert_eq!(server.post_json("/api/v1/integrations", &wrong_app).await.status(), 400);
+}
