@@ -467,7 +467,7 @@ impl TextArray {
         self.text.push('"');
     }
 
-    /// The literal, `{}` when nothing was pushed.
+    /// Returns the literal, `{}` when nothing was pushed.
     fn finish(mut self) -> String {
         if self.text.is_empty() {
             self.text.push('{');
