@@ -250,10 +250,7 @@ fn mapping_row(identity: &IdentityView) -> IdentityMappingRow {
         app_id: identity.integration_id.to_string(),
         app_name: identity.integration_name.clone(),
         app_description: Some(identity.integration_description.clone()).filter(|d| !d.is_empty()),
-        relation_type: match identity.relation_type {
-            Some(muster_domain::MappingType::Owns) => muster_csv::MappingType::Owns,
-            _ => muster_csv::MappingType::Is,
-        },
+        relation_type: identity.relation_type.unwrap_or(muster_domain::MappingType::Is),
         employee_email: employee.map(|e| e.work_email.clone()),
         employee_name: employee.map(|e| e.name.clone()),
         employee_department: employee.and_then(|e| e.department.clone()),

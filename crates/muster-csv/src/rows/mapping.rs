@@ -4,44 +4,8 @@ use super::{text, FormatRow};
 use crate::error::RowError;
 use crate::kind::CsvKind;
 use crate::record::{Cells, Record};
-use std::fmt;
-use std::str::FromStr;
 
-/// How an identity belongs to an employee.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MappingType {
-    /// The employee's own account.
-    Is,
-    /// A service account the employee answers for.
-    Owns,
-}
-
-impl MappingType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MappingType::Is => "IS",
-            MappingType::Owns => "OWNS",
-        }
-    }
-}
-
-impl fmt::Display for MappingType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MappingType {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value.trim().to_ascii_uppercase().as_str() {
-            "IS" => Ok(MappingType::Is),
-            "OWNS" => Ok(MappingType::Owns),
-            _ => Err("unknown relation type: expected IS or OWNS".to_string()),
-        }
-    }
-}
+pub use muster_domain::MappingType;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdentityMappingRow {

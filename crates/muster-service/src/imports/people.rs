@@ -1,7 +1,7 @@
 //! Imports of the tenant-wide formats: employees (the whole HR list, replaced), identity
 //! mappings (set or cleared per identity) and business owners (per application).
 
-use super::snapshot::{duplicate, open_source, plural, report_progress};
+use super::snapshot::{duplicate, next_valid, open_source, plural};
 use super::{ImportOptions, ImportProblem, ImportProgress, ImportReport};
 use crate::{Muster, ServiceError};
 use muster_csv::{BusinessOwnerRow, EmployeeRow, IdentityMappingRow, OwnerType, RowError};
@@ -26,16 +26,7 @@ impl Muster {
 
         let mut employees = Vec::new();
         let mut seen: HashMap<String, u64> = HashMap::new();
-        while let Some(row) = source.next().await {
-            report.rows_read += 1;
-            report_progress(progress, &source, report.rows_read);
-            let row = match row {
-                Ok(row) => row,
-                Err(errors) => {
-                    report.add_row_errors(errors);
-                    continue;
-                }
-            };
+        while let Some(row) = next_valid(&mut source, &mut report, progress).await {
             let key = row.work_email.to_lowercase();
             if let Some(first) = seen.get(&key) {
                 report.add_row_errors(vec![duplicate(row.line, "Work Email", &row.work_email, *first)]);
@@ -105,16 +96,7 @@ impl Muster {
         let mut set = Vec::new();
         let mut remove = Vec::new();
         let mut seen: HashMap<EntityId, u64> = HashMap::new();
-        while let Some(row) = source.next().await {
-            report.rows_read += 1;
-            report_progress(progress, &source, report.rows_read);
-            let row = match row {
-                Ok(row) => row,
-                Err(errors) => {
-                    report.add_row_errors(errors);
-                    continue;
-                }
-            };
+        while let Some(row) = next_valid(&mut source, &mut report, progress).await {
 
             let mut errors = Vec::new();
             let identity = identities.get(&(row.app_id.clone(), row.identity_id.clone()));
@@ -155,10 +137,7 @@ impl Muster {
                     entity_id: identity.clone(),
                     integration_id: IntegrationId::from_string(row.app_id.clone()),
                     employee_email: email.to_lowercase(),
-                    relation_type: match row.relation_type {
-                        muster_csv::MappingType::Owns => muster_domain::MappingType::Owns,
-                        muster_csv::MappingType::Is => muster_domain::MappingType::Is,
-                    },
+                    relation_type: row.relation_type,
                     origin: "upload".into(),
                     updated_at: now.clone(),
                 }),
@@ -199,16 +178,7 @@ impl Muster {
         // Per integration: the primary owner with its line, and the secondary owners.
         let mut owners: HashMap<String, (Option<(String, u64)>, Vec<String>)> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
-        while let Some(row) = source.next().await {
-            report.rows_read += 1;
-            report_progress(progress, &source, report.rows_read);
-            let row = match row {
-                Ok(row) => row,
-                Err(errors) => {
-                    report.add_row_errors(errors);
-                    continue;
-                }
-            };
+        while let Some(row) = next_valid(&mut source, &mut report, progress).await {
             // The App ID column takes an integration id, or its name as a convenience.
             let app_id = if integrations.contains_key(&row.app_id) {
                 Some(row.app_id.clone())

@@ -55,16 +55,7 @@ impl Muster {
 
         let step = async {
             let mut seen: HashMap<(EntityType, String), u64> = HashMap::new();
-            while let Some(row) = source.next().await {
-                report.rows_read += 1;
-                report_progress(progress, &source, report.rows_read);
-                let row = match row {
-                    Ok(row) => row,
-                    Err(errors) => {
-                        report.add_row_errors(errors);
-                        continue;
-                    }
-                };
+            while let Some(row) = next_valid(&mut source, &mut report, progress).await {
                 match seen.entry((row.entity_type, row.source_id.clone())) {
                     Entry::Occupied(first) => {
                         report.add_row_errors(vec![duplicate(row.line, "Source ID", &row.source_id, *first.get())]);
@@ -129,16 +120,7 @@ impl Muster {
         let step = async {
             writer.copy_entities(&current).await?;
             let mut seen: HashMap<u64, u64> = HashMap::new();
-            while let Some(row) = source.next().await {
-                report.rows_read += 1;
-                report_progress(progress, &source, report.rows_read);
-                let row = match row {
-                    Ok(row) => row,
-                    Err(errors) => {
-                        report.add_row_errors(errors);
-                        continue;
-                    }
-                };
+            while let Some(row) = next_valid(&mut source, &mut report, progress).await {
                 let mut row = row;
                 let relation = match relation_from_row(&mut row, &index) {
                     Ok(relation) => relation,
@@ -187,16 +169,7 @@ impl Muster {
                 grants: HashMap::new(),
                 connection_grants: HashSet::new(),
             };
-            while let Some(row) = source.next().await {
-                report.rows_read += 1;
-                report_progress(progress, &source, report.rows_read);
-                let row = match row {
-                    Ok(row) => row,
-                    Err(errors) => {
-                        report.add_row_errors(errors);
-                        continue;
-                    }
-                };
+            while let Some(row) = next_valid(&mut source, &mut report, progress).await {
                 let additions = match graph.add_row(&row) {
                     Ok(additions) => additions,
                     Err(error) => {
@@ -297,7 +270,25 @@ pub(super) async fn open_source<T: FormatRow + Send + 'static>(
     }
 }
 
-pub(super) fn report_progress<T>(
+/// Reads rows until a valid one, counting every row and recording the problems of the
+/// invalid ones; `None` after the last row.
+pub(super) async fn next_valid<T: FormatRow + Send + 'static>(
+    source: &mut RowSource<T>,
+    report: &mut ImportReport,
+    progress: &(dyn Fn(ImportProgress) + Send + Sync),
+) -> Option<T> {
+    loop {
+        let row = source.next().await?;
+        report.rows_read += 1;
+        report_progress(progress, source, report.rows_read);
+        match row {
+            Ok(row) => return Some(row),
+            Err(errors) => report.add_row_errors(errors),
+        }
+    }
+}
+
+fn report_progress<T>(
     progress: &(dyn Fn(ImportProgress) + Send + Sync),
     source: &RowSource<T>,
     rows: u64,
