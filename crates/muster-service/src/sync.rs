@@ -124,12 +124,25 @@ impl Muster {
                 format!("{} receives its data as files: import them instead of syncing", integration.name),
             )),
         };
-        let inventory = match extracted {
+        let mut inventory = match extracted {
             Ok(inventory) => inventory,
             Err((status, code, message)) => {
                 return self.record_failure(run, status, &code, &message).await;
             }
         };
+
+        // An empty read after a full one is more often a server or scope problem than a
+        // system that lost every account: say so on the snapshot.
+        if inventory.entities.is_empty() {
+            if let Some(previous) = &integration.current_snapshot_id {
+                let count = self.store.snapshot_entity_count(previous).await?.unwrap_or(0);
+                if count > 0 {
+                    inventory.warnings.push(format!(
+                        "the sync read nothing, while the previous snapshot had {count} entities: check the server and what the credentials may read before trusting this snapshot"
+                    ));
+                }
+            }
+        }
 
         if integration.app != App::Aws {
             return self.finish_sync(run, &inventory, None).await;

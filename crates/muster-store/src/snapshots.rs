@@ -12,6 +12,9 @@ use sqlx::{Any, Transaction};
 /// PostgreSQL's 65,535 bound-parameter limits.
 pub(crate) const ROWS_PER_INSERT: usize = 500;
 
+/// Warnings of a snapshot repeated on its sync run.
+const RUN_WARNINGS_SHOWN: usize = 20;
+
 /// Message shown on an integration after a successful sync.
 pub const DATA_AVAILABLE: &str = "Data available";
 
@@ -69,6 +72,17 @@ impl Store {
     }
 }
 
+impl Store {
+    /// How many entities a snapshot holds, or `None` when it does not exist.
+    pub async fn snapshot_entity_count(&self, snapshot: &SnapshotId) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT entity_count FROM snapshots WHERE id = $1")
+            .bind(snapshot.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(count,)| count))
+    }
+}
+
 /// Inserts the snapshot's row, marks the run succeeded and makes the snapshot the
 /// integration's current one with status `Connected`, inside the caller's transaction.
 pub(crate) async fn record_snapshot(
@@ -94,10 +108,12 @@ pub(crate) async fn record_snapshot(
     .execute(&mut **tx)
     .await?;
 
+    // The first warnings are kept on the run too, so the run history can show them.
     let stats = serde_json::json!({
         "entities": summary.entity_count,
         "relations": summary.relation_count,
         "warnings": summary.warnings.len(),
+        "warning_messages": summary.warnings.iter().take(RUN_WARNINGS_SHOWN).collect::<Vec<_>>(),
     });
     sqlx::query(
         "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \

@@ -106,3 +106,23 @@ async fn api_rotates_scim_token() {
     });
     assert_eq!(server.post_json("/api/v1/integrations", &wrong_app).await.status(), 400);
 }
+
+#[tokio::test]
+async fn run_warnings_shown_on_page() {
+    let server = TestServer::start().await;
+    let created = server.create_integration("Warned").await;
+    let id = created["id"].as_str().unwrap();
+    let store = server.muster.store();
+    let tenant = server.muster.default_tenant();
+    let run = store
+        .start_sync_run(tenant, &muster_domain::IntegrationId::from_string(id), "test", "test-worker")
+        .await
+        .unwrap();
+    let mut inventory = crate::common::sample_inventory();
+    inventory.warnings = vec!["incomplete listing: /Users reported 10 but 9 were read".into()];
+    store.complete_sync_run(&run, &inventory).await.unwrap();
+
+    let page = server.get(&format!("/integrations/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Warnings of the last run (1)"), "{page}");
+    assert!(page.contains("incomplete listing: &#x2f;Users") || page.contains("incomplete listing: /Users"), "{page}");
+}
