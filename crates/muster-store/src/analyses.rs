@@ -22,6 +22,7 @@ pub struct SnapshotAnalysis {
 
 pub(crate) async fn insert_analysis(
     tx: &mut Transaction<'_, Any>,
+    backend: crate::Backend,
     run: &SyncRun,
     snapshot_id: &SnapshotId,
     analysis: &SnapshotAnalysis,
@@ -38,6 +39,7 @@ pub(crate) async fn insert_analysis(
     const COLUMNS: usize = 4;
     for chunk in analysis.principals.chunks(ROWS_PER_INSERT) {
         let sql = multi_row_insert(
+            backend,
             "INSERT INTO entity_findings (snapshot_id, entity_id, tenant_id, findings) VALUES ",
             COLUMNS,
             chunk.len(),

@@ -93,6 +93,7 @@ impl Store {
         }
         for chunk in employees.chunks(ROWS_PER_INSERT / 2) {
             let sql = multi_row_insert(
+                self.backend,
                 &format!("INSERT INTO employees (tenant_id, email_key, {EMPLOYEE_COLUMNS}, updated_at) VALUES "),
                 18,
                 chunk.len(),

@@ -3,7 +3,7 @@
 use crate::analyses::{insert_analysis, SnapshotAnalysis};
 use crate::rows::now_timestamp;
 use crate::sync_runs::{SyncRun, SyncRunState};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use muster_domain::{EntityId, Inventory, IntegrationId, IntegrationStatus, SnapshotId};
 use serde::Serialize;
 use sqlx::{Any, Transaction};
@@ -53,10 +53,10 @@ impl Store {
         let relation_count = i64::try_from(inventory.relations.len()).unwrap_or(i64::MAX);
 
         let mut tx = self.pool.begin().await?;
-        insert_entities(&mut tx, run, &snapshot_id, inventory).await?;
-        insert_relations(&mut tx, run, &snapshot_id, inventory).await?;
+        insert_entities(&mut tx, self.backend, run, &snapshot_id, inventory).await?;
+        insert_relations(&mut tx, self.backend, run, &snapshot_id, inventory).await?;
         if let Some(analysis) = analysis {
-            insert_analysis(&mut tx, run, &snapshot_id, analysis, &now).await?;
+            insert_analysis(&mut tx, self.backend, run, &snapshot_id, analysis, &now).await?;
         }
         let summary = SnapshotSummary {
             id: snapshot_id,
@@ -149,6 +149,7 @@ pub(crate) async fn record_snapshot(
 
 async fn insert_entities(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     run: &SyncRun,
     snapshot_id: &SnapshotId,
     inventory: &Inventory,
@@ -156,6 +157,7 @@ async fn insert_entities(
     const COLUMNS: usize = 9;
     for chunk in inventory.entities.chunks(ROWS_PER_INSERT) {
         let sql = multi_row_insert(
+            backend,
             "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) VALUES ",
             COLUMNS,
             chunk.len(),
@@ -181,6 +183,7 @@ async fn insert_entities(
 
 async fn insert_relations(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     run: &SyncRun,
     snapshot_id: &SnapshotId,
     inventory: &Inventory,
@@ -188,6 +191,7 @@ async fn insert_relations(
     const COLUMNS: usize = 8;
     for chunk in inventory.relations.chunks(ROWS_PER_INSERT) {
         let sql = multi_row_insert(
+            backend,
             "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) VALUES ",
             COLUMNS,
             chunk.len(),
@@ -211,8 +215,10 @@ async fn insert_relations(
     Ok(())
 }
 
-/// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each.
-pub(crate) fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
+/// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each; on
+/// SQLite the placeholders are `?`, because sqlx looks every `$N` name up in a list as
+/// long as the statement's parameters, which makes a large batch quadratic there.
+pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * columns * 5);
     sql.push_str(prefix);
     let mut next = 1;
@@ -225,8 +231,13 @@ pub(crate) fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> Str
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&next.to_string());
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&next.to_string());
+                }
+            }
             next += 1;
         }
         sql.push(')');
@@ -240,6 +251,7 @@ mod tests {
 
     #[test]
     fn placeholders_numbered_across_rows() {
-        assert_eq!(multi_row_insert("V ", 2, 2), "V ($1, $2), ($3, $4)");
+        assert_eq!(multi_row_insert(Backend::Postgres, "V ", 2, 2), "V ($1, $2), ($3, $4)");
+        assert_eq!(multi_row_insert(Backend::Sqlite, "V ", 2, 2), "V (?, ?), (?, ?)");
     }
 }

@@ -362,7 +362,12 @@ fn relation_from_row(
     let privilege_value = row.privilege_value();
     let connection_type = row.connection_type().map(str::to_string);
     // The row's metadata is not needed after this, so it is taken rather than copied.
+    // The relation's facts have their own columns and the version its own export column,
+    // so they are not stored twice (an export writes them back from the columns).
     let mut metadata = std::mem::take(&mut row.metadata);
+    for key in ["Metadata Version", PROJECT_KEY, PRIVILEGE_NAME_KEY, PRIVILEGE_VALUE_KEY, CONNECTION_TYPE_KEY] {
+        metadata.remove(key);
+    }
     if let Some(app) = &row.app {
         metadata.insert(APP_KEY.into(), Value::String(app.clone()));
     }
