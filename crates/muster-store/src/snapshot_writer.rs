@@ -394,10 +394,12 @@ async fn write_batch(
                 values.push(if relation.privilege_value { '1' } else { '0' });
             }
             values.push('}');
+            // A batch sorted by parent touches fewer pages of the parent index.
             let sql = format!(
                 "{INSERT_RELATIONS}SELECT $1, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata \
                  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) \
-                 AS r (parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata)"
+                 AS r (parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) \
+                 ORDER BY parent_id"
             );
             let [parents, children, projects, privileges, connection_types, metadata] = columns;
             sqlx::query(&sql)
