@@ -84,6 +84,17 @@ pub(crate) struct IntegrationForm {
 }
 
 impl IntegrationForm {
+    /// The change to a SCIM integration's server that the Edit form asks for: a new base
+    /// URL when it differs, and new credentials when a secret was typed.
+    pub fn scim_update(&self, current: &Integration) -> (Option<String>, Option<ScimCredentials>) {
+        let typed = self.scim_connection();
+        let current_url = current.scim.as_ref().map(|scim| scim.base_url.as_str()).unwrap_or("");
+        let base_url = Some(typed.base_url.clone()).filter(|url| !url.is_empty() && url != current_url);
+        let credentials = typed.credentials;
+        let any = credentials.bearer_token.is_some() || credentials.password.is_some();
+        (base_url, any.then_some(credentials))
+    }
+
     /// The SCIM server the form describes, with the secrets of the chosen method only.
     pub fn scim_connection(&self) -> ScimConnection {
         let basic = self.scim_auth == "basic";

@@ -253,14 +253,23 @@ pub(crate) async fn update(
         return form_errors(&state, StatusCode::BAD_REQUEST, Some(&integration), &form, &errors);
     }
 
-    match state
-        .muster
-        .update_integration(tenant, integration.id.as_str(), update)
-        .await
-    {
-        Ok(updated) => Ok(see_other(&paths::integration_page(updated.id.as_str()))),
-        Err(error) => form_service_error(&state, Some(&integration), &form, error),
+    let updated = match state.muster.update_integration(tenant, integration.id.as_str(), update).await {
+        Ok(updated) => updated,
+        Err(error) => return form_service_error(&state, Some(&integration), &form, error),
+    };
+    if integration.app == muster_domain::App::Scim {
+        let (base_url, credentials) = form.scim_update(&integration);
+        if base_url.is_some() || credentials.is_some() {
+            if let Err(error) = state
+                .muster
+                .update_scim_connection(tenant, integration.id.as_str(), base_url, credentials)
+                .await
+            {
+                return form_service_error(&state, Some(&updated), &form, error);
+            }
+        }
     }
+    Ok(see_other(&paths::integration_page(updated.id.as_str())))
 }
 
 pub(crate) async fn remove_form(

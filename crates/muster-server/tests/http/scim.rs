@@ -126,3 +126,39 @@ async fn run_warnings_shown_on_page() {
     assert!(page.contains("Warnings of the last run (1)"), "{page}");
     assert!(page.contains("incomplete listing: &#x2f;Users") || page.contains("incomplete listing: /Users"), "{page}");
 }
+
+#[tokio::test]
+async fn edit_form_rotates_scim_token() {
+    let server = TestServer::start().await;
+    let body = json!({
+        "app": "scim", "name": "Directory", "primary_owner": "owner@example.com",
+        "scim": {"base_url": "https://idp.example.com/scim/v2", "bearer_token": "old-token"},
+    });
+    let created: Value = server.post_json("/api/v1/integrations", &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let form = server.get(&format!("/integrations/{id}/edit")).await.text().await.unwrap();
+    assert!(form.contains("Leave the token and password blank"), "{form}");
+    assert!(!form.contains("old-token"));
+
+    let fields = [
+        ("name", "Directory"),
+        ("primary_owner", "owner@example.com"),
+        ("base_url", "https://idp.example.com/scim/v2/"),
+        ("scim_auth", "bearer"),
+        ("bearer_token", "new-token"),
+    ];
+    let response = server.post_form(&format!("/integrations/{id}/edit"), &fields).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+
+    let tenant = server.muster.default_tenant();
+    let connection = server
+        .muster
+        .store()
+        .scim_connection(tenant, &muster_domain::IntegrationId::from_string(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(connection.credentials.bearer_token.as_deref(), Some("new-token"));
+    assert_eq!(connection.base_url, "https://idp.example.com/scim/v2");
+}
