@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
 
-/// What an export wrote.
+/// Counts of an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ExportSummary {
     pub rows: u64,
@@ -43,7 +43,7 @@ impl Muster {
         Ok(ExportSummary { rows: rows.len() as u64 })
     }
 
-    /// The cells of every row of an export, in header order.
+    /// Returns the cells of every row of an export, in header order.
     async fn export_rows(
         &self,
         tenant: &TenantId,
@@ -161,7 +161,7 @@ fn relation_rows(integration: &Integration, inventory: &Inventory) -> Vec<Vec<St
         .collect()
 }
 
-/// One row per relation from an identity: the flat form of what the identity holds.
+/// Builds one row per relation from an identity: the flat form of what it holds.
 fn entitlement_rows(inventory: &Inventory) -> Vec<Vec<String>> {
     let entities: HashMap<EntityKey, &Entity> = inventory.entities.iter().map(|e| (e.key(), e)).collect();
     let mut rows = Vec::new();

@@ -10,7 +10,7 @@ use muster_store::StoredMapping;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// How an identity came to be tied to its employee.
+/// Origin of the tie between an identity and its employee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MappingOrigin {
@@ -53,7 +53,7 @@ pub struct IdentityView {
     pub employee_left: bool,
 }
 
-/// Which identities the view lists.
+/// Selection of identities the view lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IdentityFilter {
     #[default]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// What an employees upload changed.
+/// Counts of the changes an employees upload made.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EmployeeChanges {
     pub added: u64,
@@ -127,7 +127,7 @@ impl Store {
         Ok(changes)
     }
 
-    /// Every employee of the tenant, by work email.
+    /// Lists every employee of the tenant, by work email.
     pub async fn list_employees(&self, tenant: &TenantId) -> Result<Vec<Employee>, StoreError> {
         let sql = format!("SELECT {EMPLOYEE_COLUMNS} FROM employees WHERE tenant_id = $1 ORDER BY email_key");
         let rows = sqlx::query(&sql).bind(tenant.as_str()).fetch_all(&self.pool).await?;
@@ -195,7 +195,7 @@ impl Store {
             .collect()
     }
 
-    /// The identity entities of every integration's current snapshot.
+    /// Lists the identity entities of every integration's current snapshot.
     pub async fn current_identities(&self, tenant: &TenantId) -> Result<Vec<CurrentIdentity>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.id, e.integration_id, i.name AS integration_name, i.description, e.name, e.source_id, \

@@ -2,7 +2,7 @@
 //! through the bulk API or given to `muster import`.
 //!
 //! Every import is all or nothing. Rows stream from the file into one database
-//! transaction; if any row has a problem the transaction is rolled back and the report
+//! transaction. If any row has a problem, the transaction is rolled back and the report
 //! lists the problems, unless the caller asked to skip invalid rows. Formats of an
 //! integration (entities, entity relations, entitlements) write a new snapshot and make it
 //! current, so history and diffs work as for a sync; the tenant-wide formats (employees,
@@ -28,7 +28,7 @@ pub const MAX_LISTED_PROBLEMS: usize = 1_000;
 pub struct ImportOptions {
     /// Apply the valid rows and report the others instead of rejecting the file.
     pub skip_invalid_rows: bool,
-    /// Who asked: `cli`, `ui` or `api`; recorded on the sync run.
+    /// Origin of the import, `cli`, `ui` or `api`, recorded on the sync run.
     pub trigger: String,
 }
 
@@ -47,7 +47,7 @@ pub struct ImportProblem {
     pub line: Option<u64>,
     pub column: Option<String>,
     pub value: Option<String>,
-    /// What is wrong and what is expected.
+    /// The problem and the value expected instead.
     pub problem: String,
 }
 
@@ -90,7 +90,7 @@ impl From<FileError> for ImportProblem {
     }
 }
 
-/// How the file was read.
+/// The encoding and delimiter the file was read with.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FileDescription {
     pub encoding: String,

@@ -42,7 +42,7 @@ impl Muster {
             return Ok(report);
         }
         // A skipped row may be a person with a typo: removing everyone missing from the
-        // file would then make their accounts look orphaned, so nobody is removed.
+        // file would then make their accounts look orphaned, so no one is removed.
         let remove_missing = report.rows_skipped == 0;
         if !remove_missing {
             report.warnings.push(format!(

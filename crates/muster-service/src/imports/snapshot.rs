@@ -2,7 +2,7 @@
 //! entities, entity relations and flat entitlements.
 //!
 //! - **Entities** replace the integration's entities. Relations of the previous snapshot
-//!   whose two ends still exist are kept; the report says how many were dropped.
+//!   whose two ends still exist are kept, and the report counts those dropped.
 //! - **Entity relations** replace the integration's relations. Both ends of each must be
 //!   among the current snapshot's entities (upload entities first).
 //! - **Entitlements** replace everything: each row gives an identity, the privilege it
@@ -195,7 +195,7 @@ impl Muster {
     }
 
     /// Ends a snapshot import: commits when the rows allow it, otherwise rolls back and
-    /// records the rejection; a storage failure fails the run and is returned.
+    /// records the rejection. A storage failure fails the run and is returned.
     pub(super) async fn settle(
         &self,
         run: SyncRun,
