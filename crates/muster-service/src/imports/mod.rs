@@ -292,7 +292,9 @@ impl Muster {
     }
 }
 
-fn check_receives_files(integration: &Integration, kind: ImportKind) -> Result<(), ServiceError> {
+/// Checks that `integration` takes files of `kind`: it must receive files, an AWS account
+/// takes only its authorization details, and those go only to an AWS account.
+pub fn check_receives_files(integration: &Integration, kind: ImportKind) -> Result<(), ServiceError> {
     if !integration.extraction_type.receives_files() {
         return Err(ServiceError::Conflict {
             field: "integration",

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use muster_domain::{App, Integration};
+use muster_domain::Integration;
 use muster_service::{
     BulkTransfer, ImportFiles, ImportKind, ImportOptions, ImportProgress, Muster, ServiceError,
     UploadUrlRejection,
@@ -218,30 +218,12 @@ fn upload_kind(object: &str) -> Result<ImportKind, ApiError> {
         .map_err(|_| unknown_object(object, &OBJECTS))
 }
 
+/// Applies the service's rules on which integration takes which files, with the bulk
+/// API's own error code.
 fn check_receives_files(integration: &Integration, kind: ImportKind) -> Result<(), ApiError> {
-    if !integration.extraction_type.receives_files() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "integration.receives_no_files",
-            format!(
-                "integration `{}` reads its data directly (extraction type `{}`): upload files only to integrations of extraction type `upload` or `api`",
-                integration.name,
-                integration.extraction_type.as_str()
-            ),
-        ));
-    }
-    if kind == ImportKind::AwsAuthorizationDetails && integration.app != App::Aws {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "integration.receives_no_files",
-            format!(
-                "AWS authorization details go only to an AWS integration; `{}` is a {} integration",
-                integration.name,
-                integration.app.display_name()
-            ),
-        ));
-    }
-    Ok(())
+    muster_service::imports::check_receives_files(integration, kind).map_err(|error| {
+        ApiError::new(StatusCode::CONFLICT, "integration.receives_no_files", error.to_string())
+    })
 }
 
 /// The query of an upload URL.
