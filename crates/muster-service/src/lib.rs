@@ -25,7 +25,7 @@ pub use worker::{spawn_workers, WorkerHandle};
 pub use muster_aws::{ConnectorOptions, Progress, StaticCredentials};
 pub use muster_scim::{DeprovisionOutcome, ScimOptions, ServiceProviderSummary};
 pub use muster_store::{
-    ApiKey, ApiKeyRejection, BulkTransfer, IssuedApiKey, UploadUrlRejection,
+    ApiKey, ApiKeyRejection, BulkTransfer, IssuedApiKey, NewBulkTransfer, UploadUrlRejection,
     EntityDetail, EntityFilter, EntityPage, RelatedEntity, SnapshotSummary, Store, StoredEntity,
     SyncRun, SyncRunState,
 };

@@ -189,6 +189,31 @@ async fn new_transfer_expiry(muster: &Muster) -> String {
     muster_domain::format_timestamp(now + URL_LIFETIME)
 }
 
+/// Records a new upload or download of the format `kind` for the presenting key, with a
+/// fresh expiry.
+async fn create_transfer(
+    muster: &Muster,
+    key: &muster_service::ApiKey,
+    direction: &str,
+    kind: &str,
+    integration: Option<&Integration>,
+) -> Result<muster_service::NewBulkTransfer, ApiError> {
+    let expires_at = new_transfer_expiry(muster).await;
+    let created = muster
+        .store()
+        .create_bulk_transfer(
+            &key.tenant_id,
+            &key.id,
+            direction,
+            kind,
+            integration.map(|integration| &integration.id),
+            &expires_at,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(created)
+}
+
 fn is_expired(expires_at: &str) -> bool {
     expires_at <= muster_domain::format_timestamp(OffsetDateTime::now_utc()).as_str()
 }

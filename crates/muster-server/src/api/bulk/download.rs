@@ -7,7 +7,7 @@
 //! the URLs have expired. A poller that only sends `HEAD` therefore stops on failure too.
 
 use super::{
-    is_expired, new_transfer_expiry, resolve_integration, unknown_object, ObjectSegment,
+    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment,
     OptionalJson, TokenQuery, TransferError,
 };
 use crate::api::api_key::ApiKeyAuth;
@@ -132,20 +132,7 @@ pub(crate) async fn create_download_url(
     )
     .await?;
 
-    let expires_at = new_transfer_expiry(&state.muster).await;
-    let created = state
-        .muster
-        .store()
-        .create_bulk_transfer(
-            &key.tenant_id,
-            &key.id,
-            "download",
-            kind.as_str(),
-            integration.as_ref().map(|integration| &integration.id),
-            &expires_at,
-        )
-        .await
-        .map_err(ServiceError::from)?;
+    let created = create_transfer(&state.muster, &key, "download", kind.as_str(), integration.as_ref()).await?;
     let transfer = created.transfer;
     tracing::info!(transfer_id = %transfer.id, api_key_id = %key.id, object = kind.as_str(), "download requested");
 

@@ -7,7 +7,7 @@
 //! stored with the transfer either way.
 
 use super::{
-    is_expired, new_transfer_expiry, resolve_integration, unknown_object, ObjectSegment,
+    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment,
     OptionalJson, TransferError, OBJECTS,
 };
 use crate::api::api_key::ApiKeyAuth;
@@ -178,20 +178,7 @@ pub(crate) async fn create_upload_url(
         check_receives_files(integration, kind)?;
     }
 
-    let expires_at = new_transfer_expiry(&state.muster).await;
-    let created = state
-        .muster
-        .store()
-        .create_bulk_transfer(
-            &key.tenant_id,
-            &key.id,
-            "upload",
-            kind.as_str(),
-            integration.as_ref().map(|integration| &integration.id),
-            &expires_at,
-        )
-        .await
-        .map_err(ServiceError::from)?;
+    let created = create_transfer(&state.muster, &key, "upload", kind.as_str(), integration.as_ref()).await?;
     let transfer = created.transfer;
     tracing::info!(transfer_id = %transfer.id, api_key_id = %key.id, object = kind.as_str(), "upload URL issued");
 
