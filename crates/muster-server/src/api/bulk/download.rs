@@ -7,8 +7,8 @@
 //! the URLs have expired. A poller that only sends `HEAD` therefore stops on failure too.
 
 use super::{
-    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment,
-    OptionalJson, TokenQuery, TransferError,
+    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment, OptionalJson,
+    TokenQuery, TransferError,
 };
 use crate::api::api_key::ApiKeyAuth;
 use crate::error::{ApiError, ErrorBody};
@@ -132,7 +132,14 @@ pub(crate) async fn create_download_url(
     )
     .await?;
 
-    let created = create_transfer(&state.muster, &key, "download", kind.as_str(), integration.as_ref()).await?;
+    let created = create_transfer(
+        &state.muster,
+        &key,
+        "download",
+        kind.as_str(),
+        integration.as_ref(),
+    )
+    .await?;
     let transfer = created.transfer;
     tracing::info!(transfer_id = %transfer.id, api_key_id = %key.id, object = kind.as_str(), "download requested");
 

@@ -7,8 +7,8 @@
 //! stored with the transfer either way.
 
 use super::{
-    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment,
-    OptionalJson, TransferError, OBJECTS,
+    create_transfer, is_expired, resolve_integration, unknown_object, ObjectSegment, OptionalJson,
+    TransferError, OBJECTS,
 };
 use crate::api::api_key::ApiKeyAuth;
 use crate::error::{ApiError, ErrorBody};
@@ -178,7 +178,14 @@ pub(crate) async fn create_upload_url(
         check_receives_files(integration, kind)?;
     }
 
-    let created = create_transfer(&state.muster, &key, "upload", kind.as_str(), integration.as_ref()).await?;
+    let created = create_transfer(
+        &state.muster,
+        &key,
+        "upload",
+        kind.as_str(),
+        integration.as_ref(),
+    )
+    .await?;
     let transfer = created.transfer;
     tracing::info!(transfer_id = %transfer.id, api_key_id = %key.id, object = kind.as_str(), "upload URL issued");
 
@@ -209,7 +216,11 @@ fn upload_kind(object: &str) -> Result<ImportKind, ApiError> {
 /// API's own error code.
 fn check_receives_files(integration: &Integration, kind: ImportKind) -> Result<(), ApiError> {
     muster_service::imports::check_receives_files(integration, kind).map_err(|error| {
-        ApiError::new(StatusCode::CONFLICT, "integration.receives_no_files", error.to_string())
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "integration.receives_no_files",
+            error.to_string(),
+        )
     })
 }
 
