@@ -43,7 +43,7 @@ impl App {
         }
     }
 
-    /// How data of this application arrives unless the user says otherwise.
+    /// Returns the extraction type used when the user chooses none.
     pub fn default_extraction_type(self) -> ExtractionType {
         match self {
             App::Aws => ExtractionType::Direct,
@@ -52,7 +52,7 @@ impl App {
         }
     }
 
-    /// The extraction types this application supports.
+    /// Returns the extraction types this application supports.
     pub fn extraction_types(self) -> &'static [ExtractionType] {
         match self {
             App::Aws => &[ExtractionType::Direct, ExtractionType::Upload],
@@ -100,7 +100,7 @@ impl ExtractionType {
         }
     }
 
-    /// Whether data arrives as files (upload or bulk API) rather than by a sync.
+    /// Returns whether data arrives as files (upload or bulk API) rather than by a sync.
     pub fn receives_files(self) -> bool {
         matches!(self, ExtractionType::Upload | ExtractionType::Api)
     }
@@ -291,7 +291,7 @@ impl AwsCredentials {
         merged
     }
 
-    /// Whether no credential field is set.
+    /// Returns whether no credential field is set.
     pub fn is_empty(&self) -> bool {
         self.role_arn.is_none()
             && self.external_id.is_none()

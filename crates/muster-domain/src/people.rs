@@ -28,7 +28,7 @@ pub struct Employee {
 }
 
 impl Employee {
-    /// The name to show: the full name, else first and last name, else the email.
+    /// Returns the name to show: the full name, else first and last name, else the email.
     pub fn display_name(&self) -> String {
         if let Some(full) = &self.full_name {
             return full.clone();
@@ -44,20 +44,20 @@ impl Employee {
         }
     }
 
-    /// Whether the End Date is before `today` (`YYYY-MM-DD`).
+    /// Returns whether the End Date is before `today` (`YYYY-MM-DD`).
     pub fn has_left(&self, today: &str) -> bool {
         self.end_date.as_deref().is_some_and(|end| end < today)
     }
 }
 
-/// How an identity belongs to an employee.
+/// Relation of an identity to an employee.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MappingType {
     /// The employee's own account.
     #[serde(rename = "IS")]
     Is,
-    /// A service account the employee answers for.
+    /// A service account the employee is responsible for.
     #[serde(rename = "OWNS")]
     Owns,
 }
@@ -89,9 +89,9 @@ impl FromStr for MappingType {
     }
 }
 
-/// The email an identity entity carries, used to match it to an employee: the
-/// metadata's `email` (any case of the key), the first of a SCIM-style `emails` list,
-/// or else the name or source id when it is an email address.
+/// Returns the email an identity entity carries, used to match it to an employee. That is
+/// the metadata's `email` (any case of the key), or the primary or first of a SCIM-style
+/// `emails` list, or else the name or source id when it is an email address.
 pub fn identity_email(name: &str, source_id: &str, metadata: &serde_json::Value) -> Option<String> {
     if let Some(object) = metadata.as_object() {
         for (key, value) in object {

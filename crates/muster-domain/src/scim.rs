@@ -14,8 +14,8 @@ const RESERVED_HEADERS: [&str; 14] = [
 /// Longest accepted bearer token or password, in bytes.
 const MAX_SECRET_LENGTH: usize = 8_192;
 
-/// How Muster signs in to a SCIM server. Exactly one of a bearer token or a user name and
-/// password.
+/// Credentials Muster signs in to a SCIM server with: exactly one of a bearer token or a
+/// user name and password.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScimCredentials {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,7 +47,8 @@ pub struct ScimConnection {
     pub credentials: ScimCredentials,
 }
 
-/// What the API, CLI and UI show of a SCIM connection: the URL and which secrets are set.
+/// Public view of a SCIM connection for the API, CLI and UI: the URL and which secrets
+/// are set.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScimConnectionView {
@@ -141,9 +142,9 @@ impl ScimConnection {
         }
     }
 
-    /// Applies a change: a new base URL replaces the old one; a bearer token replaces
-    /// whatever was stored; a user name or password switches to basic authentication,
-    /// keeping the stored half; extra headers replace the old ones when given.
+    /// Applies a change. A new base URL replaces the old one, and a bearer token replaces
+    /// whatever was stored. A user name or password switches to basic authentication and
+    /// keeps the stored half. Extra headers, when given, replace the old ones.
     pub fn apply_update(&self, base_url: Option<String>, credentials: Option<ScimCredentials>) -> ScimConnection {
         let mut merged = self.clone();
         if let Some(url) = base_url {

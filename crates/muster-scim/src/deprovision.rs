@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// The answer of a PATCH request.
+/// Outcome of a PATCH request.
 enum PatchResult {
     Applied,
     /// 405 or 501: the server does not take PATCH on this resource.

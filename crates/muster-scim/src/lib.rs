@@ -29,7 +29,7 @@ use std::time::Duration;
 pub use filter::equality_filter;
 pub use list::INCOMPLETE_WARNING_PREFIX;
 
-/// Where a SCIM server is and how to sign in to it.
+/// Address of a SCIM server and the credentials to sign in to it.
 #[derive(Clone)]
 pub struct ScimEndpoint {
     /// The URL the SCIM paths hang off, e.g. `https://example.com/scim/v2`.
@@ -112,7 +112,7 @@ pub struct ScimError {
     pub message: String,
 }
 
-/// What the server announces in `/ServiceProviderConfig`.
+/// Capabilities the server announces in `/ServiceProviderConfig`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceProviderSummary {
     /// The `type` (or else `name`) of each announced scheme, e.g. `oauthbearertoken`.
@@ -144,7 +144,7 @@ pub struct DeprovisionOutcome {
     pub method: String,
     /// Whether reading the resource back showed exactly the intended change.
     pub verified: bool,
-    /// What was sent and what the read-back showed.
+    /// Description of the request sent and of the read-back.
     pub message: String,
 }
 

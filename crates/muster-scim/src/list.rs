@@ -2,9 +2,9 @@
 //!
 //! Deployed servers echo `startIndex: 0`, ignore `count`, return short pages, report a
 //! wrong or missing `totalResults`, and reorder resources between pages. So every request
-//! carries both `startIndex` (from 1) and `count`; the next index is the one sent plus
-//! the number of resources that came back; the listing ends at the first empty page (or
-//! at the page cap); resources are de-duplicated by `id`; and a listing whose unique ids
+//! carries both `startIndex` (from 1) and `count`, and the next index is the one sent plus
+//! the number of resources that came back. The listing ends at the first empty page, or
+//! at the page cap. Resources are de-duplicated by `id`, and a listing whose unique ids
 //! disagree with `totalResults` is reported as incomplete.
 
 use crate::client::{Request, ScimClient};

@@ -7,13 +7,13 @@ use std::time::{Duration, SystemTime};
 /// The first backoff ceiling; each retry doubles it up to [`MAX_DELAY`].
 const BASE_DELAY: Duration = Duration::from_millis(250);
 
-/// The longest wait before one retry, whatever the server asks for.
+/// Longest wait before one retry, even when the server's `Retry-After` is longer.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
 
-/// Why a request is worth sending again.
+/// Reason a request is worth sending again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RetryReason {
-    /// 429 or 503: the server asks the client to slow down.
+    /// 429 or 503: the server tells the client to slow down.
     Throttled,
     /// 500, 502, 504, a timeout or a dropped connection.
     Transient,

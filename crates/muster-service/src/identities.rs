@@ -78,7 +78,7 @@ impl std::str::FromStr for IdentityFilter {
 }
 
 impl Muster {
-    /// Every identity of the tenant with its employee.
+    /// Lists every identity of the tenant with its employee.
     pub async fn identities(&self, tenant: &TenantId) -> Result<Vec<IdentityView>, ServiceError> {
         let identities = self.store.current_identities(tenant).await?;
         let employees: HashMap<String, Employee> = self
@@ -148,7 +148,7 @@ impl Muster {
             .collect())
     }
 
-    /// The identities that `filter` selects.
+    /// Lists the identities that `filter` selects.
     pub async fn filtered_identities(
         &self,
         tenant: &TenantId,

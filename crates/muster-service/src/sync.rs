@@ -32,7 +32,7 @@ impl Muster {
     /// run.
     pub async fn request_sync(&self, tenant: &TenantId, id_or_name: &str, trigger: &str) -> Result<SyncRun, ServiceError> {
         let integration = self.store.find_integration(tenant, id_or_name).await?;
-        refuse_file_integration(&integration)?;
+        reject_file_integration(&integration)?;
         let run = self.store.queue_sync_run(tenant, &integration.id, trigger).await?;
         tracing::info!(integration_id = %integration.id, run_id = %run.id, trigger, "sync queued");
         Ok(run)
@@ -47,7 +47,7 @@ impl Muster {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SyncOutcome, ServiceError> {
         let integration = self.store.find_integration(tenant, id_or_name).await?;
-        refuse_file_integration(&integration)?;
+        reject_file_integration(&integration)?;
         let run = self
             .store
             .start_sync_run(tenant, &integration.id, trigger, &worker_name())
@@ -132,7 +132,7 @@ impl Muster {
         };
 
         // An empty read after a full one is more often a server or scope problem than a
-        // system that lost every account: say so on the snapshot.
+        // system that lost every account, so the snapshot gets a warning.
         if inventory.entities.is_empty() {
             if let Some(previous) = &integration.current_snapshot_id {
                 let count = self.store.snapshot_entity_count(previous).await?.unwrap_or(0);
@@ -232,7 +232,7 @@ async fn renew_lease(store: muster_store::Store, run: SyncRun) {
 
 /// Names this process in run records: `host:pid`.
 /// Integrations that receive files have nothing to sync.
-fn refuse_file_integration(integration: &muster_domain::Integration) -> Result<(), ServiceError> {
+fn reject_file_integration(integration: &muster_domain::Integration) -> Result<(), ServiceError> {
     if integration.extraction_type.receives_files() {
         return Err(ServiceError::Conflict {
             field: "integration",

@@ -36,7 +36,7 @@ pub struct NewBulkTransfer {
     pub token: String,
 }
 
-/// Why a one-time upload URL cannot take a file.
+/// Reason a one-time upload URL cannot take a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UploadUrlRejection {
     #[error("this upload URL is not valid")]
@@ -95,7 +95,7 @@ impl Store {
         transfer_from_row(&row)
     }
 
-    /// Finds a transfer by id and URL token, whoever presents it: the token is the
+    /// Finds a transfer by id and URL token, for any caller, because the token is the
     /// credential of a one-time URL. A URL issued by a key that has since been revoked or
     /// has expired is not found, so revoking a key also closes its open URLs.
     pub async fn bulk_transfer_by_token(&self, id: &str, token: &str) -> Result<Option<BulkTransfer>, StoreError> {
@@ -116,13 +116,14 @@ impl Store {
             Err(error) => return Err(error),
         };
         if !key_active {
-            tracing::info!(transfer_id = %transfer.id, api_key_id = %transfer.api_key_id, "URL of a revoked or expired API key refused");
+            tracing::info!(transfer_id = %transfer.id, api_key_id = %transfer.api_key_id, "rejected a URL issued by a revoked or expired API key");
             return Ok(None);
         }
         Ok(Some(transfer))
     }
 
-    /// Takes a waiting upload for processing, exactly once.
+    /// Moves a waiting upload to processing. The conditional update lets only one caller
+    /// take it.
     pub async fn begin_bulk_upload(
         &self,
         id: &str,
@@ -171,7 +172,7 @@ impl Store {
         Ok(())
     }
 
-    /// The prepared CSV of a ready download.
+    /// Returns the prepared CSV of a ready download.
     pub async fn bulk_download_content(&self, id: &str) -> Result<Option<String>, StoreError> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT content FROM bulk_transfers WHERE id = $1 AND state = 'ready'")

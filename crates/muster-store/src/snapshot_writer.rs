@@ -4,9 +4,9 @@
 //! the previous snapshot stays current.
 //!
 //! Rows are buffered and written many to a statement. On SQLite each statement has one
-//! `?` per value: sqlx looks up the name of every numbered parameter (`$1`) at each
+//! `?` per value. sqlx looks up the name of every numbered parameter (`$1`) at each
 //! execution, and SQLite finds a name by scanning all of them, so numbered parameters
-//! would make a large statement quadratic. On PostgreSQL the buffered values travel as
+//! would make a large statement take quadratic time. On PostgreSQL the buffered values travel as
 //! one array per column and `unnest` turns them back into rows, which spares the server
 //! planning a statement with thousands of parameters.
 //!
@@ -39,11 +39,11 @@ pub struct NewRelation {
 /// Rows buffered before a write on SQLite; with 9 values a row this stays well below
 /// SQLite's limit of 32,766 parameters a statement.
 const SQLITE_ROWS_PER_INSERT: usize = 2_000;
-/// SQLite settings while a snapshot is written: a page cache of 64 MiB instead of the
-/// default 2 MiB, since the relation indexes take new entries at random places and with
-/// the small cache every insert would write out a dirty index page and read another
-/// back; and the statement journal of each multi-row insert in memory instead of a
-/// temporary file. Neither changes what is committed or when.
+/// SQLite settings while a snapshot is written. A page cache of 64 MiB instead of the
+/// default 2 MiB, because the relation indexes take new entries at random places, so with
+/// the small cache every insert would write out a dirty index page and read another back.
+/// The statement journal of each multi-row insert is kept in memory instead of a temporary
+/// file. Neither setting changes what is committed or when.
 const SQLITE_IMPORT_SETTINGS: [&str; 2] =
     ["PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"];
 /// SQLite's defaults, set back before the snapshot commits so the pooled connection does
@@ -79,7 +79,7 @@ pub struct SnapshotWriter {
 /// A write in flight: it ends with the transaction and how the write went.
 type Write = JoinHandle<(Transaction<'static, Any>, Result<(), StoreError>)>;
 
-/// What every row of the snapshot shares, for the writing task.
+/// Columns that every row of the snapshot shares, for the writing task.
 #[derive(Clone)]
 struct Target {
     backend: Backend,
@@ -125,8 +125,8 @@ impl Store {
         })
     }
 
-    /// The entity ids of a snapshot, by type, then by source id: what relation rows of an
-    /// upload are checked against. Nested so a lookup needs no owned key.
+    /// Returns the entity ids of a snapshot by type, then by source id, to check relation
+    /// rows of an upload against. The map is nested so a lookup needs no owned key.
     pub async fn snapshot_entity_index(
         &self,
         snapshot: &SnapshotId,
@@ -282,7 +282,7 @@ impl SnapshotWriter {
         Ok(())
     }
 
-    /// The transaction, once the write in flight is done.
+    /// Returns the transaction once the write in flight is done.
     async fn transaction(&mut self) -> Result<&mut Transaction<'static, Any>, StoreError> {
         let tx = self.wait_for_write().await?;
         Ok(self.tx.insert(tx))

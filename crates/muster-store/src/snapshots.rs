@@ -73,7 +73,7 @@ impl Store {
 }
 
 impl Store {
-    /// How many entities a snapshot holds, or `None` when it does not exist.
+    /// Returns the number of entities in a snapshot, or `None` when it does not exist.
     pub async fn snapshot_entity_count(&self, snapshot: &SnapshotId) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT entity_count FROM snapshots WHERE id = $1")
             .bind(snapshot.as_str())
@@ -215,9 +215,9 @@ async fn insert_relations(
     Ok(())
 }
 
-/// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each; on
+/// Builds `prefix ($1, $2, …), (…)` for `rows` rows of `columns` placeholders each. On
 /// SQLite the placeholders are `?`, because sqlx looks every `$N` name up in a list as
-/// long as the statement's parameters, which makes a large batch quadratic there.
+/// long as the statement's parameters, so a large batch would take quadratic time.
 pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * columns * 5);
     sql.push_str(prefix);

@@ -66,7 +66,7 @@ impl Injected {
 /// The switches. All off by default: the proxy forwards as it is.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// Answers the next requests with these, one each, before forwarding any.
+    /// Responses returned to the next requests, one each, before any is forwarded.
     pub inject: VecDeque<Injected>,
     /// Returns an empty list unless both `startIndex` and `count` are sent.
     pub strict_paging: bool,
@@ -81,21 +81,21 @@ pub struct Faults {
     /// Sends every boolean and number as a string (`"True"`, `"25"`).
     pub string_scalars: bool,
     pub error_body: ErrorBody,
-    /// Answers 415 to requests that name `application/scim+json`.
+    /// Returns 415 to requests that name `application/scim+json`.
     pub reject_scim_json: bool,
     /// Content-Type of every forwarded response; `Some("")` sends none.
     pub response_content_type: Option<&'static str>,
     /// Moves each page's `startIndex` by up to 3 either way, as a server without a stable
     /// order does.
     pub unstable_order: bool,
-    /// Answers PATCH with this status (405 or 501).
+    /// Status returned to PATCH (405 or 501).
     pub patch_status: Option<u16>,
     /// Announces `patch.supported: false` in the ServiceProviderConfig.
     pub announce_no_patch: bool,
     /// Rewrites a filtered member removal into `path: "members"`, as a buggy server that
     /// drops the filter does.
     pub patch_drops_filter: bool,
-    /// Answers successful PATCH with 204, no body and no Content-Type.
+    /// Returns 204 with no body and no Content-Type to a successful PATCH.
     pub patch_no_content: bool,
     /// Keeps at most this many members in each group read.
     pub cap_members: Option<usize>,

@@ -5,7 +5,7 @@
 //! transaction. If any row has a problem, the transaction is rolled back and the report
 //! lists the problems, unless the caller asked to skip invalid rows. Formats of an
 //! integration (entities, entity relations, entitlements) write a new snapshot and make it
-//! current, so history and diffs work as for a sync; the tenant-wide formats (employees,
+//! current, so history and diffs work as for a sync. The tenant-wide formats (employees,
 //! identity mappings, business owners) change their tables in place.
 
 mod aws;
@@ -161,7 +161,7 @@ impl ImportReport {
         }
     }
 
-    /// One line for a status message: the count and the first problem.
+    /// Returns one line for a status message: the count and the first problem.
     pub fn summary(&self) -> String {
         match self.problems.first() {
             Some(first) => format!(
@@ -175,7 +175,7 @@ impl ImportReport {
     }
 }
 
-/// What an import reads: a CSV format, or AWS's authorization details.
+/// Format of an import: a CSV format, or AWS's authorization details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportKind {
     Csv(CsvKind),
@@ -192,7 +192,7 @@ impl ImportKind {
         }
     }
 
-    /// Whether the format belongs to one integration rather than the whole tenant.
+    /// Returns whether the format belongs to one integration rather than the whole tenant.
     pub fn needs_integration(self) -> bool {
         match self {
             ImportKind::Csv(kind) => matches!(
@@ -233,8 +233,8 @@ pub struct ImportFiles<'a> {
 
 impl Muster {
     /// Imports `files` as `kind`. A file the format rejects gives `Ok` with a report whose
-    /// `applied` is false; errors are for what is not the file's fault (unknown
-    /// integration, wrong extraction type, storage failure).
+    /// `applied` is false. Errors are for what is not the file's fault: an unknown
+    /// integration, a wrong extraction type, a storage failure.
     pub async fn import(
         &self,
         tenant: &TenantId,

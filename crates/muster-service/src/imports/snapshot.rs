@@ -5,8 +5,8 @@
 //!   whose two ends still exist are kept, and the report counts those dropped.
 //! - **Entity relations** replace the integration's relations. Both ends of each must be
 //!   among the current snapshot's entities (upload entities first).
-//! - **Entitlements** replace everything: each row gives an identity, the privilege it
-//!   holds and, optionally, the connection and resource it holds it through.
+//! - **Entitlements** replace everything: each row gives an identity, its privilege and,
+//!   optionally, the connection and resource that grant it.
 
 use super::source::RowSource;
 use super::{ImportOptions, ImportProgress, ImportReport};
@@ -394,7 +394,7 @@ fn relation_key(relation: &NewRelation) -> u64 {
     hasher.finish()
 }
 
-/// What one entitlement row adds to the snapshot.
+/// Entities and relations that one entitlement row adds to the snapshot.
 #[derive(Default)]
 struct Additions {
     entities: Vec<Entity>,
@@ -430,9 +430,9 @@ impl EntitlementGraph {
                     metadata.insert(key.into(), Value::String(value.clone()));
                 }
             }
-            // The User ID is the source id; kept apart only when it says more than the
-            // username or email, so an export (whose User ID is the source id) reads back
-            // to the same metadata.
+            // The User ID is the source id. It is kept in metadata only when it differs from
+            // the username and email, so an export (whose User ID is the source id) reads
+            // back to the same metadata.
             if let Some(user_id) = &row.user_id {
                 if Some(user_id) != row.username.as_ref() && Some(user_id) != row.email.as_ref() {
                     metadata.insert("userId".into(), Value::String(user_id.clone()));
@@ -505,8 +505,8 @@ impl EntitlementGraph {
         Ok(additions)
     }
 
-    /// The id of an entity, adding it on first sight with what `describe` gives (name,
-    /// source type, metadata).
+    /// Returns the id of an entity, adding it on first sight with what `describe` gives
+    /// (name, source type, metadata).
     fn entity(
         &mut self,
         additions: &mut Additions,
