@@ -152,6 +152,7 @@ on_both_backends!(
     upload_integration_edits_without_credentials,
     aws_authorization_details_upload,
     large_relations_file_streams,
+    stored_values_keep_every_character,
 );
 
 const ENTITIES: &str = "App,Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\r\n\
@@ -522,12 +523,46 @@ async fn large_relations_file_streams(harness: &Harness) {
     assert!(report.applied, "{report:?}");
 
     let mut relations = String::from("Parent Entity Source ID,Parent Entity Type,Entity Source ID,Entity Type\n");
+    // More rows than one PostgreSQL batch, so writes overlap with reading.
     for user in 0..2_000 {
-        for group in 0..10 {
+        for group in 0..30 {
             relations.push_str(&format!("u{user},identity,g{},connection\n", (user + group * 7) % 50));
         }
     }
     let report = harness.import("entity-relations", Some("Big"), &harness.write("big-r.csv", &relations), false).await.unwrap();
     assert!(report.applied, "{:?}", report.problems.first());
-    assert_eq!(report.snapshot.unwrap().relation_count, 20_000);
+    assert_eq!(report.snapshot.unwrap().relation_count, 60_000);
+    assert_eq!(harness.inventory("Big").await.relations.len(), 60_000);
+}
+
+/// Tabs, line breaks and backslashes are separators and escapes in PostgreSQL's `COPY`
+/// format; they must reach the database as data.
+async fn stored_values_keep_every_character(harness: &Harness) {
+    harness.add("Directory", App::Custom, ExtractionType::Upload).await;
+    let entities = "Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\n\
+                    \"Line one\nline two\ttabbed\",identity,ad,CORP\\ada,user,v1,\"{\"\"path\"\": \"\"C:\\\\temp\\\\new\"\", \"\"note\"\": \"\"a\\tb\"\"}\"\n\
+                    Ünïcødé \\N ✓,connection,ad,\\N,group,v1,\n";
+    let report = harness
+        .import("entities", Some("Directory"), &harness.write("odd-e.csv", entities), false)
+        .await
+        .unwrap();
+    assert!(report.applied, "{report:?}");
+    let relations = "Parent Entity Source ID,Parent Entity Type,Entity Source ID,Entity Type,Metadata\n\
+                     CORP\\ada,identity,\\N,connection,\"{\"\"privilegeName\"\": \"\"read\\\\write\"\", \"\"project\"\": \"\"tab\\there\"\"}\"\n";
+    let report = harness
+        .import("entity-relations", Some("Directory"), &harness.write("odd-r.csv", relations), false)
+        .await
+        .unwrap();
+    assert!(report.applied, "{report:?}");
+
+    let inventory = harness.inventory("Directory").await;
+    let ada = inventory.entities.iter().find(|e| e.source_id == "CORP\\ada").unwrap();
+    assert_eq!(ada.name, "Line one\nline two\ttabbed");
+    assert_eq!(ada.metadata["path"], "C:\\temp\\new");
+    assert_eq!(ada.metadata["note"], "a\tb");
+    let group = inventory.entities.iter().find(|e| e.source_id == "\\N").unwrap();
+    assert_eq!(group.name, "Ünïcødé \\N ✓");
+    let relation = &inventory.relations[0];
+    assert_eq!(relation.privilege_name, "read\\write");
+    assert_eq!(relation.project, "tab\there");
 }

@@ -2,7 +2,9 @@
 //!
 //! Both backends go through sqlx's `Any` driver with the same migrations and the same
 //! SQL (`$N` placeholders, portable column types). The few statements that differ per
-//! backend, such as claiming a queued job, live in this crate and nowhere else.
+//! backend, such as claiming a queued job, live in this crate and nowhere else. On
+//! PostgreSQL the store also keeps a small pool of native connections, because only those
+//! can stream a snapshot's rows with `COPY` (see `snapshot_tx`).
 
 mod analyses;
 mod api_keys;
@@ -14,6 +16,7 @@ mod integrations;
 mod key_check;
 mod people;
 mod rows;
+mod snapshot_tx;
 mod snapshot_writer;
 mod snapshots;
 mod sync_runs;
@@ -31,7 +34,8 @@ pub use sync_runs::{SyncRun, SyncRunState};
 
 use muster_domain::TenantId;
 use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -51,6 +55,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Native PostgreSQL connections for snapshot writes; `None` on SQLite.
+    copy_pool: Option<PgPool>,
     backend: Backend,
     secret_key: SecretKey,
     sync_run_lease: time::Duration,
@@ -116,8 +122,13 @@ impl Store {
 
         MIGRATOR.run(&pool).await.map_err(|error| StoreError::Migration(error.to_string()))?;
 
+        let copy_pool = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(copy_pool(database_url)?),
+        };
         let store = Store {
             pool,
+            copy_pool,
             backend,
             secret_key,
             sync_run_lease: time::Duration::try_from(SYNC_RUN_LEASE).unwrap_or(time::Duration::MINUTE),
@@ -187,7 +198,33 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(copy_pool) = &self.copy_pool {
+            copy_pool.close().await;
+        }
     }
+}
+
+/// Connections open only while a snapshot is written, at most a few at a time.
+const COPY_POOL_CONNECTIONS: u32 = 4;
+
+/// A pool of native PostgreSQL connections to the database the `Any` pool uses. It
+/// connects on first use, so a store that never writes a snapshot opens none.
+fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(database_url)
+        .map_err(|error| {
+            StoreError::Config(format!(
+                "invalid database URL `{}`: {error}",
+                redact_url(database_url)
+            ))
+        })?
+        // A bulk copy takes seconds by design; a warning for each would only be noise.
+        .disable_statement_logging();
+    Ok(PgPoolOptions::new()
+        .max_connections(COPY_POOL_CONNECTIONS)
+        .min_connections(0)
+        .idle_timeout(Duration::from_secs(60))
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options))
 }
 
 /// Hides the password in a database URL before it reaches a message or log.

@@ -3,23 +3,25 @@
 //! transaction: dropping the writer without [`SnapshotWriter::finish`] rolls it back and
 //! the previous snapshot stays current.
 //!
-//! Rows are buffered and written many to a statement. On SQLite each statement has one
-//! `?` per value. sqlx looks up the name of every numbered parameter (`$1`) at each
-//! execution, and SQLite finds a name by scanning all of them, so numbered parameters
-//! would make a large statement take quadratic time. On PostgreSQL the buffered values travel as
-//! one array per column and `unnest` turns them back into rows, which spares the server
-//! planning a statement with thousands of parameters.
+//! Rows are buffered and written many at a time. On SQLite each batch is one `INSERT`
+//! with one `?` per value. sqlx looks up the name of every numbered parameter (`$1`) at
+//! each execution, and SQLite finds a name by scanning all of them, so numbered parameters
+//! would make a large statement take quadratic time. On PostgreSQL each batch is one
+//! `COPY … FROM STDIN` in the text format, the path PostgreSQL's own bulk loading takes;
+//! relations are sorted by parent first, so neighbouring rows land on the same pages of the
+//! parent index.
 //!
 //! A full buffer is written by a task of its own, so the caller reads and checks the next
 //! rows while the database stores the previous ones. The task owns the transaction while
 //! it writes and hands it back when done; at most one write is in flight.
 
 use crate::rows::now_timestamp;
+use crate::snapshot_tx::{execute_on, fetch_one_on, SnapshotTx};
 use crate::snapshots::{record_snapshot, SnapshotSummary};
 use crate::sync_runs::SyncRun;
-use crate::{Backend, Store, StoreError};
+use crate::{Store, StoreError};
 use muster_domain::{Entity, EntityId, EntityType, IntegrationId, SnapshotId, TenantId};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Postgres, Row, Transaction};
 use std::collections::HashMap;
 use tokio::task::JoinHandle;
 
@@ -50,21 +52,22 @@ const SQLITE_IMPORT_SETTINGS: [&str; 2] =
 /// not keep the import settings.
 const SQLITE_DEFAULT_SETTINGS: [&str; 2] =
     ["PRAGMA cache_size = -2000", "PRAGMA temp_store = DEFAULT"];
-/// Rows buffered before a write on PostgreSQL, sent as one array per column.
-const POSTGRES_ROWS_PER_INSERT: usize = 10_000;
+/// Rows buffered before a `COPY` on PostgreSQL. Larger batches sort more relations
+/// together, at about 20 MB of memory for a full one.
+const POSTGRES_ROWS_PER_COPY: usize = 50_000;
 /// Entities read per query when indexing a snapshot, so the rows never sit in memory all
 /// at once.
 const INDEX_PAGE: i64 = 10_000;
 
-const INSERT_ENTITIES: &str =
-    "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) ";
-const INSERT_RELATIONS: &str =
-    "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) ";
+const ENTITY_COLUMNS: &str =
+    "entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata)";
+const RELATION_COLUMNS: &str =
+    "relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata)";
 
 /// A snapshot being written inside its own transaction.
 pub struct SnapshotWriter {
     /// The transaction, while no write is in flight.
-    tx: Option<Transaction<'static, Any>>,
+    tx: Option<SnapshotTx>,
     /// The write in flight, which gives the transaction back.
     writing: Option<Write>,
     target: Target,
@@ -76,13 +79,13 @@ pub struct SnapshotWriter {
     relation_count: i64,
 }
 
-/// A write in flight: it ends with the transaction and how the write went.
-type Write = JoinHandle<(Transaction<'static, Any>, Result<(), StoreError>)>;
+/// A write in flight: it ends with the transaction and how the write went, which on success
+/// is the number of entities it copied from another snapshot.
+type Write = JoinHandle<(SnapshotTx, Result<u64, StoreError>)>;
 
 /// Columns that every row of the snapshot shares, for the writing task.
 #[derive(Clone)]
 struct Target {
-    backend: Backend,
     snapshot: SnapshotId,
     tenant: TenantId,
     integration: IntegrationId,
@@ -92,26 +95,27 @@ struct Target {
 enum Batch {
     Entities(Vec<(EntityId, Entity)>),
     Relations(Vec<NewRelation>),
+    /// Every entity of an earlier snapshot.
+    EntitiesOf(SnapshotId),
 }
 
 impl Store {
     /// Opens a transaction for a new snapshot of the run's integration.
     pub async fn begin_snapshot(&self, run: &SyncRun) -> Result<SnapshotWriter, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let rows_per_insert = match self.backend {
-            Backend::Sqlite => {
+        let mut tx = self.begin_snapshot_tx().await?;
+        let rows_per_insert = match &mut tx {
+            SnapshotTx::Any(tx) => {
                 for setting in SQLITE_IMPORT_SETTINGS {
-                    sqlx::query(setting).execute(&mut *tx).await?;
+                    sqlx::query(setting).execute(&mut **tx).await?;
                 }
                 SQLITE_ROWS_PER_INSERT
             }
-            Backend::Postgres => POSTGRES_ROWS_PER_INSERT,
+            SnapshotTx::Postgres(_) => POSTGRES_ROWS_PER_COPY,
         };
         Ok(SnapshotWriter {
             tx: Some(tx),
             writing: None,
             target: Target {
-                backend: self.backend,
                 snapshot: SnapshotId::generate(),
                 tenant: run.tenant_id.clone(),
                 integration: run.integration_id.clone(),
@@ -191,23 +195,11 @@ impl SnapshotWriter {
         Ok(())
     }
 
-    /// Copies every entity of `previous` into this snapshot. Returns how many.
-    pub async fn copy_entities(&mut self, previous: &SnapshotId) -> Result<u64, StoreError> {
+    /// Copies every entity of `previous` into this snapshot. The copy runs while the
+    /// caller goes on adding rows; the count reaches the summary when it is done.
+    pub async fn copy_entities(&mut self, previous: &SnapshotId) -> Result<(), StoreError> {
         self.flush_entities().await?;
-        let snapshot = self.target.snapshot.clone();
-        let tx = self.transaction().await?;
-        let copied = sqlx::query(
-            "INSERT INTO entities (snapshot_id, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata) \
-             SELECT $1, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata \
-             FROM entities WHERE snapshot_id = $2",
-        )
-        .bind(snapshot.as_str())
-        .bind(previous.as_str())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        self.entity_count += i64::try_from(copied).unwrap_or(i64::MAX);
-        Ok(copied)
+        self.start_write(Batch::EntitiesOf(previous.clone())).await
     }
 
     /// Copies the relations of `previous` whose two ends are entities of this snapshot;
@@ -219,23 +211,24 @@ impl SnapshotWriter {
         self.flush_entities().await?;
         let snapshot = self.target.snapshot.clone();
         let tx = self.transaction().await?;
-        let kept = sqlx::query(
-            "INSERT INTO relations (snapshot_id, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) \
+        let sql = format!(
+            "INSERT INTO {RELATION_COLUMNS} \
              SELECT $1, r.parent_id, r.child_id, r.project, r.privilege_name, r.privilege_value, r.connection_type, r.metadata \
              FROM relations r WHERE r.snapshot_id = $2 \
              AND EXISTS (SELECT 1 FROM entities e WHERE e.snapshot_id = $1 AND e.id = r.parent_id) \
-             AND EXISTS (SELECT 1 FROM entities e WHERE e.snapshot_id = $1 AND e.id = r.child_id)",
-        )
-        .bind(snapshot.as_str())
-        .bind(previous.as_str())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        let (total,): (i64,) =
+             AND EXISTS (SELECT 1 FROM entities e WHERE e.snapshot_id = $1 AND e.id = r.child_id)"
+        );
+        let kept = execute_on!(
+            tx,
+            sqlx::query(&sql)
+                .bind(snapshot.as_str())
+                .bind(previous.as_str())
+        );
+        let (total,): (i64,) = fetch_one_on!(
+            tx,
             sqlx::query_as("SELECT COUNT(*) FROM relations WHERE snapshot_id = $1")
                 .bind(previous.as_str())
-                .fetch_one(&mut **tx)
-                .await?;
+        );
         self.relation_count += i64::try_from(kept).unwrap_or(i64::MAX);
         let dropped = u64::try_from(total).unwrap_or(0).saturating_sub(kept);
         Ok((kept, dropped))
@@ -263,9 +256,9 @@ impl SnapshotWriter {
             warnings,
         };
         record_snapshot(&mut tx, &self.run, &summary, &now_timestamp()).await?;
-        if self.target.backend == Backend::Sqlite {
+        if let SnapshotTx::Any(tx) = &mut tx {
             for setting in SQLITE_DEFAULT_SETTINGS {
-                sqlx::query(setting).execute(&mut *tx).await?;
+                sqlx::query(setting).execute(&mut **tx).await?;
             }
         }
         tx.commit().await?;
@@ -283,19 +276,20 @@ impl SnapshotWriter {
     }
 
     /// Returns the transaction once the write in flight is done.
-    async fn transaction(&mut self) -> Result<&mut Transaction<'static, Any>, StoreError> {
+    async fn transaction(&mut self) -> Result<&mut SnapshotTx, StoreError> {
         let tx = self.wait_for_write().await?;
         Ok(self.tx.insert(tx))
     }
 
     /// Waits for the write in flight and takes the transaction back.
-    async fn wait_for_write(&mut self) -> Result<Transaction<'static, Any>, StoreError> {
+    async fn wait_for_write(&mut self) -> Result<SnapshotTx, StoreError> {
         if let Some(writing) = self.writing.take() {
             let (tx, result) = writing.await.map_err(|error| {
                 StoreError::Corrupt(format!("the snapshot writer stopped: {error}"))
             })?;
             self.tx = Some(tx);
-            result?;
+            let copied = result?;
+            self.entity_count += i64::try_from(copied).unwrap_or(i64::MAX);
         }
         self.tx.take().ok_or_else(|| {
             StoreError::Corrupt("the snapshot transaction was lost after a failed write".into())
@@ -314,112 +308,137 @@ impl SnapshotWriter {
     }
 }
 
+/// Writes one batch; returns how many entities it copied from another snapshot.
 async fn write_batch(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut SnapshotTx,
     target: &Target,
     batch: Batch,
-) -> Result<(), StoreError> {
-    match (target.backend, batch) {
-        (Backend::Sqlite, Batch::Entities(entities)) => {
-            let sql = sqlite_insert(INSERT_ENTITIES, 9, entities.len());
-            let mut query = sqlx::query(&sql);
-            for (id, entity) in entities {
-                query = query
-                    .bind(target.snapshot.as_str().to_string())
-                    .bind(id.as_str().to_string())
-                    .bind(target.tenant.as_str().to_string())
-                    .bind(target.integration.as_str().to_string())
-                    .bind(entity.entity_type.as_str())
-                    .bind(entity.source_type)
-                    .bind(entity.source_id)
-                    .bind(entity.name)
-                    .bind(entity.metadata.to_string());
-            }
-            query.execute(&mut **tx).await?;
+) -> Result<u64, StoreError> {
+    match (tx, batch) {
+        (tx, Batch::EntitiesOf(previous)) => {
+            let sql = format!(
+                "INSERT INTO {ENTITY_COLUMNS} \
+                 SELECT $1, id, tenant_id, integration_id, entity_type, source_type, source_id, name, metadata \
+                 FROM entities WHERE snapshot_id = $2"
+            );
+            let copied = execute_on!(
+                tx,
+                sqlx::query(&sql)
+                    .bind(target.snapshot.as_str())
+                    .bind(previous.as_str())
+            );
+            return Ok(copied);
         }
-        (Backend::Sqlite, Batch::Relations(relations)) => {
-            let sql = sqlite_insert(INSERT_RELATIONS, 8, relations.len());
-            let mut query = sqlx::query(&sql);
-            for relation in relations {
-                query = query
-                    .bind(target.snapshot.as_str().to_string())
-                    .bind(relation.parent.as_str().to_string())
-                    .bind(relation.child.as_str().to_string())
-                    .bind(relation.project)
-                    .bind(relation.privilege_name)
-                    .bind(i64::from(relation.privilege_value))
-                    .bind(relation.connection_type)
-                    .bind(relation.metadata);
-            }
-            query.execute(&mut **tx).await?;
+        (SnapshotTx::Any(tx), Batch::Entities(entities)) => {
+            insert_entities(tx, target, entities).await?
         }
-        (Backend::Postgres, Batch::Entities(entities)) => {
-            let mut columns: [TextArray; 6] = Default::default();
+        (SnapshotTx::Any(tx), Batch::Relations(relations)) => {
+            insert_relations(tx, target, relations).await?
+        }
+        (SnapshotTx::Postgres(tx), Batch::Entities(entities)) => {
+            let mut rows = CopyText::default();
             for (id, entity) in &entities {
-                columns[0].push(Some(id.as_str()));
-                columns[1].push(Some(entity.entity_type.as_str()));
-                columns[2].push(Some(&entity.source_type));
-                columns[3].push(Some(&entity.source_id));
-                columns[4].push(Some(&entity.name));
-                columns[5].push(Some(&entity.metadata.to_string()));
+                rows.field(Some(target.snapshot.as_str()));
+                rows.field(Some(id.as_str()));
+                rows.field(Some(target.tenant.as_str()));
+                rows.field(Some(target.integration.as_str()));
+                rows.field(Some(entity.entity_type.as_str()));
+                rows.field(Some(&entity.source_type));
+                rows.field(Some(&entity.source_id));
+                rows.field(Some(&entity.name));
+                rows.field(Some(&entity.metadata.to_string()));
+                rows.end_row();
             }
-            let sql = format!(
-                "{INSERT_ENTITIES}SELECT $1, id, $2, $3, entity_type, source_type, source_id, name, metadata \
-                 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
-                 AS r (id, entity_type, source_type, source_id, name, metadata)"
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(target.snapshot.as_str().to_string())
-                .bind(target.tenant.as_str().to_string())
-                .bind(target.integration.as_str().to_string());
-            for column in columns {
-                query = query.bind(column.finish());
-            }
-            query.execute(&mut **tx).await?;
+            copy_in(tx, ENTITY_COLUMNS, rows).await?;
         }
-        (Backend::Postgres, Batch::Relations(relations)) => {
-            let mut columns: [TextArray; 6] = Default::default();
-            let mut values = String::with_capacity(2 * relations.len() + 2);
-            values.push('{');
+        (SnapshotTx::Postgres(tx), Batch::Relations(mut relations)) => {
+            relations.sort_unstable_by(|a, b| a.parent.as_str().cmp(b.parent.as_str()));
+            let mut rows = CopyText::default();
             for relation in &relations {
-                columns[0].push(Some(relation.parent.as_str()));
-                columns[1].push(Some(relation.child.as_str()));
-                columns[2].push(Some(&relation.project));
-                columns[3].push(Some(&relation.privilege_name));
-                columns[4].push(relation.connection_type.as_deref());
-                columns[5].push(Some(&relation.metadata));
-                if values.len() > 1 {
-                    values.push(',');
-                }
-                values.push(if relation.privilege_value { '1' } else { '0' });
+                rows.field(Some(target.snapshot.as_str()));
+                rows.field(Some(relation.parent.as_str()));
+                rows.field(Some(relation.child.as_str()));
+                rows.field(Some(&relation.project));
+                rows.field(Some(&relation.privilege_name));
+                rows.field(Some(if relation.privilege_value { "1" } else { "0" }));
+                rows.field(relation.connection_type.as_deref());
+                rows.field(Some(&relation.metadata));
+                rows.end_row();
             }
-            values.push('}');
-            // A batch sorted by parent touches fewer pages of the parent index.
-            let sql = format!(
-                "{INSERT_RELATIONS}SELECT $1, parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata \
-                 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) \
-                 AS r (parent_id, child_id, project, privilege_name, privilege_value, connection_type, metadata) \
-                 ORDER BY parent_id"
-            );
-            let [parents, children, projects, privileges, connection_types, metadata] = columns;
-            sqlx::query(&sql)
-                .bind(target.snapshot.as_str().to_string())
-                .bind(parents.finish())
-                .bind(children.finish())
-                .bind(projects.finish())
-                .bind(privileges.finish())
-                .bind(values)
-                .bind(connection_types.finish())
-                .bind(metadata.finish())
-                .execute(&mut **tx)
-                .await?;
+            copy_in(tx, RELATION_COLUMNS, rows).await?;
         }
     }
+    Ok(0)
+}
+
+/// Inserts entities with one multi-row `INSERT` on SQLite.
+async fn insert_entities(
+    tx: &mut Transaction<'static, Any>,
+    target: &Target,
+    entities: Vec<(EntityId, Entity)>,
+) -> Result<(), StoreError> {
+    let sql = sqlite_insert(ENTITY_COLUMNS, 9, entities.len());
+    let mut query = sqlx::query(&sql);
+    for (id, entity) in entities {
+        query = query
+            .bind(target.snapshot.as_str().to_string())
+            .bind(id.as_str().to_string())
+            .bind(target.tenant.as_str().to_string())
+            .bind(target.integration.as_str().to_string())
+            .bind(entity.entity_type.as_str())
+            .bind(entity.source_type)
+            .bind(entity.source_id)
+            .bind(entity.name)
+            .bind(entity.metadata.to_string());
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
-/// Builds `prefix VALUES (?, ?, …), (…)` for `rows` rows of `columns` values each.
-fn sqlite_insert(prefix: &str, columns: usize, rows: usize) -> String {
+/// Inserts relations with one multi-row `INSERT` on SQLite.
+async fn insert_relations(
+    tx: &mut Transaction<'static, Any>,
+    target: &Target,
+    relations: Vec<NewRelation>,
+) -> Result<(), StoreError> {
+    let sql = sqlite_insert(RELATION_COLUMNS, 8, relations.len());
+    let mut query = sqlx::query(&sql);
+    for relation in relations {
+        query = query
+            .bind(target.snapshot.as_str().to_string())
+            .bind(relation.parent.as_str().to_string())
+            .bind(relation.child.as_str().to_string())
+            .bind(relation.project)
+            .bind(relation.privilege_name)
+            .bind(i64::from(relation.privilege_value))
+            .bind(relation.connection_type)
+            .bind(relation.metadata);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Streams `rows` into `table` with `COPY … FROM STDIN`.
+async fn copy_in(
+    tx: &mut Transaction<'static, Postgres>,
+    table: &str,
+    rows: CopyText,
+) -> Result<(), StoreError> {
+    let mut copy = tx.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
+    if let Err(error) = copy.send(rows.text.into_bytes()).await {
+        // The send failed on the connection, so the abort can only fail too; the send's
+        // error is the one worth reporting.
+        let _ = copy
+            .abort("the snapshot writer could not send its rows")
+            .await;
+        return Err(error.into());
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Builds `INSERT INTO columns VALUES (?, ?, …), (…)` for `rows` rows of `columns` values each.
+fn sqlite_insert(table: &str, columns: usize, rows: usize) -> String {
     let mut row = String::with_capacity(2 + 3 * columns);
     row.push('(');
     for column in 0..columns {
@@ -430,9 +449,10 @@ fn sqlite_insert(prefix: &str, columns: usize, rows: usize) -> String {
     }
     row.push(')');
 
-    let mut sql = String::with_capacity(prefix.len() + 7 + rows * (row.len() + 2));
-    sql.push_str(prefix);
-    sql.push_str("VALUES ");
+    let mut sql = String::with_capacity(table.len() + 20 + rows * (row.len() + 2));
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" VALUES ");
     for index in 0..rows {
         if index > 0 {
             sql.push_str(", ");
@@ -442,40 +462,43 @@ fn sqlite_insert(prefix: &str, columns: usize, rows: usize) -> String {
     sql
 }
 
-/// A PostgreSQL array literal of text values, built one element at a time.
+/// Rows in the text format of `COPY`: values separated by tabs, one row a line, `\N` for
+/// NULL, and backslash escapes for backslashes, tabs and line breaks inside values.
 #[derive(Default)]
-struct TextArray {
+struct CopyText {
     text: String,
+    /// Whether the next value starts a row.
+    in_row: bool,
 }
 
-impl TextArray {
-    /// Appends a value, quoted, or `NULL` for `None`.
-    fn push(&mut self, value: Option<&str>) {
-        self.text.push(if self.text.is_empty() { '{' } else { ',' });
+impl CopyText {
+    fn field(&mut self, value: Option<&str>) {
+        if self.in_row {
+            self.text.push('\t');
+        }
+        self.in_row = true;
         let Some(value) = value else {
-            self.text.push_str("NULL");
+            self.text.push_str("\\N");
             return;
         };
-        self.text.push('"');
         let mut rest = value;
-        while let Some(at) = rest.find(['"', '\\']) {
-            // Both characters are one byte long.
+        while let Some(at) = rest.find(['\\', '\t', '\n', '\r']) {
+            // The four characters are one byte long.
             self.text.push_str(&rest[..at]);
-            self.text.push('\\');
-            self.text.push_str(&rest[at..=at]);
+            self.text.push_str(match rest.as_bytes()[at] {
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                _ => "\\\\",
+            });
             rest = &rest[at + 1..];
         }
         self.text.push_str(rest);
-        self.text.push('"');
     }
 
-    /// Returns the literal, `{}` when nothing was pushed.
-    fn finish(mut self) -> String {
-        if self.text.is_empty() {
-            self.text.push('{');
-        }
-        self.text.push('}');
-        self.text
+    fn end_row(&mut self) {
+        self.text.push('\n');
+        self.in_row = false;
     }
 }
 
@@ -486,19 +509,20 @@ mod tests {
     #[test]
     fn sqlite_insert_has_one_anonymous_parameter_per_value() {
         assert_eq!(
-            sqlite_insert("INSERT INTO t (a, b) ", 2, 2),
+            sqlite_insert("t (a, b)", 2, 2),
             "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
         );
     }
 
     #[test]
-    fn text_array_quotes_and_escapes_every_element() {
-        let mut array = TextArray::default();
-        array.push(Some("plain"));
-        array.push(None);
-        array.push(Some(r#"{"a":"b\\c"}"#));
-        array.push(Some(""));
-        assert_eq!(array.finish(), r#"{"plain",NULL,"{\"a\":\"b\\\\c\"}",""}"#);
-        assert_eq!(TextArray::default().finish(), "{}");
+    fn copy_text_escapes_separators_and_marks_null() {
+        let mut rows = CopyText::default();
+        rows.field(Some("plain"));
+        rows.field(None);
+        rows.field(Some("tab\there\\ and\r\nnext"));
+        rows.end_row();
+        rows.field(Some(""));
+        rows.end_row();
+        assert_eq!(rows.text, "plain\t\\N\ttab\\there\\\\ and\\r\\nnext\n\n");
     }
 }

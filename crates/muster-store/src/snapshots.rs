@@ -2,6 +2,7 @@
 
 use crate::analyses::{insert_analysis, SnapshotAnalysis};
 use crate::rows::now_timestamp;
+use crate::snapshot_tx::{execute_on, SnapshotTx};
 use crate::sync_runs::{SyncRun, SyncRunState};
 use crate::{Backend, Store, StoreError};
 use muster_domain::{EntityId, Inventory, IntegrationId, IntegrationStatus, SnapshotId};
@@ -66,6 +67,7 @@ impl Store {
             relation_count,
             warnings: inventory.warnings.clone(),
         };
+        let mut tx = SnapshotTx::Any(tx);
         record_snapshot(&mut tx, run, &summary, &now).await?;
         tx.commit().await?;
         Ok(summary)
@@ -86,27 +88,28 @@ impl Store {
 /// Inserts the snapshot's row, marks the run succeeded and makes the snapshot the
 /// integration's current one with status `Connected`, inside the caller's transaction.
 pub(crate) async fn record_snapshot(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut SnapshotTx,
     run: &SyncRun,
     summary: &SnapshotSummary,
     now: &str,
 ) -> Result<(), StoreError> {
     let warnings = serde_json::to_string(&summary.warnings).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-    sqlx::query(
-        "INSERT INTO snapshots (id, tenant_id, integration_id, sync_run_id, project, entity_count, relation_count, warnings, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(summary.id.as_str())
-    .bind(run.tenant_id.as_str())
-    .bind(run.integration_id.as_str())
-    .bind(run.id.as_str())
-    .bind(summary.project.as_deref())
-    .bind(summary.entity_count)
-    .bind(summary.relation_count)
-    .bind(&warnings)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    execute_on!(
+        tx,
+        sqlx::query(
+            "INSERT INTO snapshots (id, tenant_id, integration_id, sync_run_id, project, entity_count, relation_count, warnings, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(summary.id.as_str())
+        .bind(run.tenant_id.as_str())
+        .bind(run.integration_id.as_str())
+        .bind(run.id.as_str())
+        .bind(summary.project.as_deref())
+        .bind(summary.entity_count)
+        .bind(summary.relation_count)
+        .bind(&warnings)
+        .bind(now)
+    );
 
     // The first warnings are kept on the run too, so the run history can show them.
     let stats = serde_json::json!({
@@ -114,34 +117,38 @@ pub(crate) async fn record_snapshot(
         "relations": summary.relation_count,
         "warnings": summary.warnings.len(),
         "warning_messages": summary.warnings.iter().take(RUN_WARNINGS_SHOWN).collect::<Vec<_>>(),
-    });
-    sqlx::query(
-        "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
-         WHERE tenant_id = $6 AND id = $7",
-    )
-    .bind(SyncRunState::Succeeded.as_str())
-    .bind(now)
-    .bind(summary.id.as_str())
-    .bind(format!("{} entities, {} relations", summary.entity_count, summary.relation_count))
-    .bind(stats.to_string())
-    .bind(run.tenant_id.as_str())
-    .bind(run.id.as_str())
-    .execute(&mut **tx)
-    .await?;
+    })
+    .to_string();
+    let message = format!("{} entities, {} relations", summary.entity_count, summary.relation_count);
+    execute_on!(
+        tx,
+        sqlx::query(
+            "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
+             WHERE tenant_id = $6 AND id = $7",
+        )
+        .bind(SyncRunState::Succeeded.as_str())
+        .bind(now)
+        .bind(summary.id.as_str())
+        .bind(&message)
+        .bind(&stats)
+        .bind(run.tenant_id.as_str())
+        .bind(run.id.as_str())
+    );
 
-    let updated = sqlx::query(
-        "UPDATE integrations SET current_snapshot_id = $1, status = $2, message = $3, last_sync_at = $4 \
-         WHERE tenant_id = $5 AND id = $6",
-    )
-    .bind(summary.id.as_str())
-    .bind(IntegrationStatus::Connected.as_str())
-    .bind(DATA_AVAILABLE)
-    .bind(now)
-    .bind(run.tenant_id.as_str())
-    .bind(run.integration_id.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    let updated = execute_on!(
+        tx,
+        sqlx::query(
+            "UPDATE integrations SET current_snapshot_id = $1, status = $2, message = $3, last_sync_at = $4 \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(summary.id.as_str())
+        .bind(IntegrationStatus::Connected.as_str())
+        .bind(DATA_AVAILABLE)
+        .bind(now)
+        .bind(run.tenant_id.as_str())
+        .bind(run.integration_id.as_str())
+    );
+    if updated == 0 {
         return Err(StoreError::not_found("integration", run.integration_id.as_str()));
     }
     Ok(())
