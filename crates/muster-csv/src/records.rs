@@ -31,6 +31,8 @@ pub(crate) struct RecordReader<S> {
     field_count: usize,
     record_line: u64,
     blank_lines: u64,
+    /// The last byte consumed, to tell a closing quote at the end of the input.
+    last_byte: Option<u8>,
 }
 
 impl<S: Read> RecordReader<S> {
@@ -50,6 +52,7 @@ impl<S: Read> RecordReader<S> {
             field_count: 0,
             record_line: 0,
             blank_lines: 0,
+            last_byte: None,
         }
     }
 
@@ -91,6 +94,9 @@ impl<S: Read> RecordReader<S> {
             }
             self.line += count_newlines(rest);
             let last_byte = consumed.last().copied();
+            if last_byte.is_some() {
+                self.last_byte = last_byte;
+            }
 
             self.input_start += read;
             output_len += written;
@@ -121,6 +127,9 @@ impl<S: Read> RecordReader<S> {
                     if !started {
                         self.record_line = self.line;
                     }
+                    if input.is_empty() && self.line > self.record_line && self.last_byte != Some(b'"') {
+                        return Err(self.unclosed_quote());
+                    }
                     self.count_blank_lines_before(self.record_line);
                     self.previous_end_line = self.line - u64::from(last_byte == Some(b'\n'));
                     self.field_count = end_count;
@@ -133,6 +142,22 @@ impl<S: Read> RecordReader<S> {
                 }
             }
         }
+    }
+
+    /// The error for a record that reached the end of the input inside a quoted cell. A
+    /// record ends there without a line break only when the last line has none; spanning
+    /// several lines and not ending on the closing quote means a quote opened on its first
+    /// line swallowed the lines after it.
+    fn unclosed_quote(&self) -> io::Error {
+        let first = self.record_line;
+        let last = self.line - u64::from(self.last_byte == Some(b'\n'));
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "a quote in the row starting on line {first} is never closed, so lines {first} to {last} were read as one row: \
+                 close the quote, or write a quote that is part of a value as two (\"\")"
+            ),
+        )
     }
 
     fn refill(&mut self) -> io::Result<()> {

@@ -154,3 +154,22 @@ fn row_over_one_mebibyte_stops_reading() {
     assert!(errors[0].problem.contains("never closed"), "{errors:?}");
     assert!(reader.next_row().is_none());
 }
+
+#[test]
+fn quote_never_closed_names_the_row() {
+    let text = format!("{ENTITY_HEADER}\nAda,identity,hr,1,user\n\"Bob,identity,hr,2,user\nCy,identity,hr,3,user\n");
+    let mut reader = muster_csv::Reader::<EntityRow, _>::new(std::io::Cursor::new(text.into_bytes())).unwrap();
+    assert!(reader.next_row().unwrap().is_ok());
+    let errors = reader.next_row().unwrap().unwrap_err();
+    assert_eq!(errors[0].line, 3);
+    assert!(errors[0].problem.contains("line 3 is never closed"), "{errors:?}");
+    assert!(errors[0].problem.contains("lines 3 to 4"), "{errors:?}");
+    assert!(reader.next_row().is_none());
+}
+
+#[test]
+fn quoted_last_cell_over_lines_without_final_line_break() {
+    let text = format!("{ENTITY_HEADER},Metadata Version,Metadata\nAda,identity,hr,1,user,v1,\"{{\n}}\"");
+    let rows = read::<EntityRow>(&text).ok_rows();
+    assert_eq!(rows.len(), 1);
+}
