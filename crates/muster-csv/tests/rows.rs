@@ -421,3 +421,11 @@ fn owner_types() {
         .contains("primary or secondary"));
     assert_eq!(BusinessOwnerRow::KIND, CsvKind::BusinessOwners);
 }
+
+#[test]
+fn nul_in_a_relation_fact_is_a_row_error() {
+    let text = format!("{RELATION_HEADER}\nu1,identity,g1,connection,v1,\"{{\"\"project\"\": \"\"p\\u0000q\"\"}}\"\n");
+    let errors = read::<RelationRow>(&text).single_error_row();
+    assert_eq!(errors[0].column.as_deref(), Some("Metadata"));
+    assert!(errors[0].problem.contains("NUL"), "{errors:?}");
+}

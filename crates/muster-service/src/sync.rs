@@ -214,7 +214,7 @@ pub(crate) async fn analyze_in_background(inventory: Inventory) -> (Inventory, O
 }
 
 /// Renews a running sync's lease until aborted.
-async fn renew_lease(store: muster_store::Store, run: SyncRun) {
+pub(crate) async fn renew_lease(store: muster_store::Store, run: SyncRun) {
     let mut interval = tokio::time::interval(muster_store::SYNC_RUN_HEARTBEAT);
     interval.tick().await;
     loop {

@@ -16,6 +16,7 @@ const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 struct Harness {
     muster: Muster,
     dir: PathBuf,
+    url: String,
     postgres: Option<(String, String)>,
 }
 
@@ -36,7 +37,7 @@ impl Harness {
         };
         let store = Store::connect(&url, SecretKey::generate()).await.unwrap();
         let muster = Muster::with_store(store, ConnectorOptions::default()).await.unwrap();
-        Harness { muster, dir, postgres: cleanup }
+        Harness { muster, dir, url, postgres: cleanup }
     }
 
     async fn finish(self) {
@@ -49,6 +50,13 @@ impl Harness {
                 .await
                 .unwrap();
         }
+    }
+
+    /// Runs SQL on the test database over a connection of its own.
+    async fn execute_sql(&self, sql: &str) {
+        let mut connection = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut connection).await.unwrap();
+        connection.close().await.unwrap();
     }
 
     fn tenant(&self) -> TenantId {
@@ -153,6 +161,7 @@ on_both_backends!(
     aws_authorization_details_upload,
     large_relations_file_streams,
     stored_values_keep_every_character,
+    storage_failure_fails_the_run_at_once,
 );
 
 const ENTITIES: &str = "App,Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\r\n\
@@ -565,4 +574,32 @@ async fn stored_values_keep_every_character(harness: &Harness) {
     let relation = &inventory.relations[0];
     assert_eq!(relation.privilege_name, "read\\write");
     assert_eq!(relation.project, "tab\there");
+}
+
+/// A database error while the snapshot is written fails the run at once, so the next
+/// upload is not refused as "already running" until the lease expires.
+async fn storage_failure_fails_the_run_at_once(harness: &Harness) {
+    load_payroll(harness).await;
+    let before = harness.inventory("Payroll").await;
+    let trigger = if harness.postgres.is_some() {
+        "CREATE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+         CREATE TRIGGER injected_failure BEFORE INSERT ON relations FOR EACH ROW EXECUTE FUNCTION injected_failure();"
+    } else {
+        "CREATE TRIGGER injected_failure BEFORE INSERT ON relations BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+    };
+    harness.execute_sql(trigger).await;
+
+    let relations = harness.write("relations.csv", RELATIONS);
+    let error = harness.import("entity-relations", Some("Payroll"), &relations, false).await.unwrap_err();
+    assert!(error.to_string().contains("injected failure"), "{error}");
+    let integration = harness.muster.find_integration(&harness.tenant(), "Payroll").await.unwrap();
+    assert_eq!(integration.status.as_str(), "Sync failed");
+    assert!(integration.message.contains("injected failure"), "{}", integration.message);
+    assert_eq!(harness.inventory("Payroll").await, before);
+
+    let drop = if harness.postgres.is_some() { "DROP TRIGGER injected_failure ON relations" } else { "DROP TRIGGER injected_failure" };
+    harness.execute_sql(drop).await;
+    let report = harness.import("entity-relations", Some("Payroll"), &relations, false).await.unwrap();
+    assert!(report.applied, "{report:?}");
 }

@@ -227,18 +227,35 @@ fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
         .connect_lazy_with(options))
 }
 
-/// Hides the password in a database URL before it reaches a message or log.
+/// Hides the password in a database URL, in the user info or as a `password` query
+/// parameter, before it reaches a message or log.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url, None),
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_string();
+    let mut redacted = match address.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => address.to_string(),
+            },
+            None => address.to_string(),
+        },
+        None => address.to_string(),
     };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_string(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
     }
+    redacted
 }
 
 #[cfg(test)]
@@ -253,5 +270,13 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://./muster.db"), "sqlite://./muster.db");
         assert_eq!(redact_url("postgres://db/muster"), "postgres://db/muster");
+        assert_eq!(
+            redact_url("postgres://127.0.0.1/muster?user=postgres&password=s3cret&sslmode=disable"),
+            "postgres://127.0.0.1/muster?user=postgres&password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("postgres://u:pw@db/muster?Password=x"),
+            "postgres://u:***@db/muster?Password=***"
+        );
     }
 }

@@ -28,7 +28,16 @@ impl Store {
     /// Opens the transaction a snapshot is written in.
     pub(crate) async fn begin_snapshot_tx(&self) -> Result<SnapshotTx, StoreError> {
         match &self.copy_pool {
-            Some(copy_pool) => Ok(SnapshotTx::Postgres(copy_pool.begin().await?)),
+            Some(copy_pool) => match copy_pool.begin().await {
+                Ok(tx) => Ok(SnapshotTx::Postgres(tx)),
+                Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Config(
+                    "no PostgreSQL connection for writing the snapshot opened within 30 s: the server may be at its \
+                     connection limit (max_connections, or the role's CONNECTION LIMIT); a snapshot write needs one \
+                     connection besides the ones Muster already holds"
+                        .into(),
+                )),
+                Err(error) => Err(error.into()),
+            },
             None => Ok(SnapshotTx::Any(self.pool.begin().await?)),
         }
     }

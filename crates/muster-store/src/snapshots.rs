@@ -120,11 +120,13 @@ pub(crate) async fn record_snapshot(
     })
     .to_string();
     let message = format!("{} entities, {} relations", summary.entity_count, summary.relation_count);
-    execute_on!(
+    // A run whose lease expired may have been failed and followed by another: it must not
+    // make its snapshot current over the newer one.
+    let finished = execute_on!(
         tx,
         sqlx::query(
             "UPDATE sync_runs SET state = $1, finished_at = $2, snapshot_id = $3, message = $4, stats = $5 \
-             WHERE tenant_id = $6 AND id = $7",
+             WHERE tenant_id = $6 AND id = $7 AND state = $8",
         )
         .bind(SyncRunState::Succeeded.as_str())
         .bind(now)
@@ -133,7 +135,17 @@ pub(crate) async fn record_snapshot(
         .bind(&stats)
         .bind(run.tenant_id.as_str())
         .bind(run.id.as_str())
+        .bind(SyncRunState::Running.as_str())
     );
+    if finished == 0 {
+        return Err(StoreError::Conflict {
+            field: "sync_run",
+            message: format!(
+                "run {} is no longer running (its lease expired, so another run may have replaced it): nothing was written; run it again",
+                run.id
+            ),
+        });
+    }
 
     let updated = execute_on!(
         tx,

@@ -386,10 +386,12 @@ pub(crate) fn already_running(active: &SyncRun) -> StoreError {
     StoreError::Conflict {
         field: "integration",
         message: format!(
-            "a sync of this integration is already running (run {}, started {} by {}): wait for it to finish",
+            "a sync of this integration is already running (run {}, started {} by {}): wait for it to finish; \
+             if that process has stopped, the run expires {} s after its last sign of life",
             active.id,
             active.started_at.as_deref().unwrap_or("just now"),
             active.worker.as_deref().unwrap_or("another process"),
+            crate::SYNC_RUN_LEASE.as_secs(),
         ),
     }
 }

@@ -555,6 +555,13 @@ async fn expired_lease_fails_run(store: &Store) {
 
     let next = store.start_sync_run(&tenant, &integration.id, "cli", "alive").await.unwrap();
     assert_eq!(next.state, SyncRunState::Running);
+
+    // The expired run's process may still be alive: it must not make its snapshot current.
+    let late = store.complete_sync_run(&run, &Inventory::default()).await.unwrap_err();
+    assert!(late.to_string().contains("no longer running"), "{late}");
+    let after = store.integration(&tenant, &integration.id).await.unwrap();
+    assert_eq!(after.current_snapshot_id, None);
+    assert_eq!(store.sync_run(&tenant, &run.id).await.unwrap().state, SyncRunState::Failed);
 }
 
 async fn nul_in_lookups_is_not_found(store: &Store) {

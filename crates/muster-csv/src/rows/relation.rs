@@ -56,7 +56,14 @@ impl RelationRow {
 fn check_facts(cells: &mut Cells<'_, '_>, cell: &str, metadata: &Map<String, Value>) {
     for key in ["project", "privilegeName", "connectionType"] {
         match metadata.get(key) {
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
+            None | Some(Value::Null) => {}
+            // These facts get columns of their own, and text columns cannot hold NUL.
+            Some(Value::String(value)) if value.contains('\0') => cells.error(
+                "Metadata",
+                cell,
+                format!("`{key}` contains a NUL character (\\u0000), which cannot be stored"),
+            ),
+            Some(Value::String(_)) => {}
             Some(other) => cells.error(
                 "Metadata",
                 cell,

@@ -5,7 +5,7 @@
 use super::{ImportFiles, ImportOptions, ImportProblem, ImportReport};
 use crate::sync::analyze_in_background;
 use crate::{Muster, ServiceError};
-use muster_domain::{Integration, IntegrationStatus};
+use muster_domain::Integration;
 
 impl Muster {
     pub(super) async fn import_authorization_details(
@@ -58,7 +58,7 @@ impl Muster {
         let (inventory, analysis) = analyze_in_background(inventory).await;
         match self
             .store
-            .complete_sync_run_with_analysis(&run, &inventory, analysis.as_ref())
+            .complete_sync_run_with_analysis(&run.run, &inventory, analysis.as_ref())
             .await
         {
             Ok(summary) => {
@@ -68,13 +68,7 @@ impl Muster {
                 report.applied = true;
                 Ok(report)
             }
-            Err(error) => {
-                let message = format!("Upload failed: {error}");
-                self.store
-                    .fail_sync_run(&run, IntegrationStatus::SyncFailed, "upload.failed", &message)
-                    .await?;
-                Err(error.into())
-            }
+            Err(error) => Err(self.fail_import_run(&run, error.into()).await),
         }
     }
 }

@@ -272,23 +272,65 @@ impl Muster {
         }
     }
 
-    /// Starts the run an import of an integration's snapshot records itself as.
-    async fn start_import_run(&self, integration: &Integration, options: &ImportOptions) -> Result<SyncRun, ServiceError> {
+    /// Starts the run an import of an integration's snapshot records itself as, and reads
+    /// the integration again now that the run holds it, so the import builds on the
+    /// snapshot that is current, not the one seen before another import finished.
+    async fn start_import_run(&self, integration: &Integration, options: &ImportOptions) -> Result<ImportRun, ServiceError> {
         let run = self
             .store
             .start_sync_run(&integration.tenant_id, &integration.id, &options.trigger, &crate::sync::worker_name())
             .await?;
-        Ok(run)
+        let heartbeat = tokio::spawn(crate::sync::renew_lease(self.store.clone(), run.clone()));
+        let mut import_run = ImportRun {
+            run,
+            integration: integration.clone(),
+            heartbeat,
+        };
+        match self.store.find_integration(&integration.tenant_id, integration.id.as_str()).await {
+            Ok(current) => import_run.integration = current,
+            Err(error) => return Err(self.fail_import_run(&import_run, error.into()).await),
+        }
+        Ok(import_run)
+    }
+
+    /// Records on the run that the import failed (storage, or the file could not be read);
+    /// the previous snapshot stays current. Returns the error to pass on.
+    async fn fail_import_run(&self, run: &ImportRun, error: ServiceError) -> ServiceError {
+        let message = format!("Upload failed: {error}");
+        if let Err(recording) = self
+            .store
+            .fail_sync_run(&run.run, IntegrationStatus::SyncFailed, "upload.failed", &message)
+            .await
+        {
+            tracing::warn!(run_id = %run.run.id, error = %recording, "recording the failed import on its run failed; the run expires with its lease");
+        }
+        error
     }
 
     /// Records a rejected import on its run; the previous snapshot stays current.
-    async fn reject_import_run(&self, run: &SyncRun, report: &ImportReport) -> Result<(), ServiceError> {
+    async fn reject_import_run(&self, run: &ImportRun, report: &ImportReport) -> Result<(), ServiceError> {
+        let run = &run.run;
         let message = format!("Upload rejected: {}", report.summary());
         self.store
             .fail_sync_run(run, IntegrationStatus::SyncFailed, "upload.rejected", &message)
             .await?;
         tracing::info!(integration_id = %run.integration_id, run_id = %run.id, problems = report.problem_count, "import rejected");
         Ok(())
+    }
+}
+
+/// The run of an import in progress. Its lease is renewed until the value is dropped, so
+/// an import longer than the lease is not taken for abandoned.
+pub(super) struct ImportRun {
+    pub(super) run: SyncRun,
+    /// The integration as read once the run held it.
+    pub(super) integration: Integration,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ImportRun {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
     }
 }
 

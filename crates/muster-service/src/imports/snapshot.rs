@@ -9,11 +9,11 @@
 //!   optionally, the connection and resource that grant it.
 
 use super::source::RowSource;
-use super::{ImportOptions, ImportProgress, ImportReport};
+use super::{ImportOptions, ImportProgress, ImportReport, ImportRun};
 use crate::{Muster, ServiceError};
 use muster_csv::{EntitlementRow, EntityRow, FormatRow, RelationRow, RowError};
-use muster_domain::{Entity, EntityId, EntityType, Integration, IntegrationId, IntegrationStatus};
-use muster_store::{NewRelation, SnapshotWriter, SyncRun};
+use muster_domain::{Entity, EntityId, EntityType, Integration, IntegrationId};
+use muster_store::{NewRelation, SnapshotWriter};
 use serde_json::{Map, Value};
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{HashMap, HashSet};
@@ -51,7 +51,7 @@ impl Muster {
             return Ok(report);
         };
         let run = self.start_import_run(integration, options).await?;
-        let mut writer = self.store.begin_snapshot(&run).await?;
+        let mut writer = self.begin_import_snapshot(&run).await?;
 
         let step = async {
             let mut seen: HashMap<(EntityType, String), u64> = HashMap::new();
@@ -72,7 +72,7 @@ impl Muster {
             }
             report.blank_lines = source.blank_lines;
 
-            if let Some(previous) = &integration.current_snapshot_id {
+            if let Some(previous) = &run.integration.current_snapshot_id {
                 if keeps_writing(&report, options) {
                     let (_, dropped) = writer.copy_relations(previous).await?;
                     if dropped > 0 {
@@ -98,7 +98,11 @@ impl Muster {
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> Result<ImportReport, ServiceError> {
         let mut report = ImportReport::new("entity-relations", Some(integration));
-        let Some(current) = integration.current_snapshot_id.clone() else {
+        let Some(mut source) = open_source::<RelationRow>(path, &mut report).await else {
+            return Ok(report);
+        };
+        let run = self.start_import_run(integration, options).await?;
+        let Some(current) = run.integration.current_snapshot_id.clone() else {
             report.add_problem(super::ImportProblem {
                 line: None,
                 column: None,
@@ -108,14 +112,14 @@ impl Muster {
                     integration.name
                 ),
             });
+            self.reject_import_run(&run, &report).await?;
             return Ok(report);
         };
-        let Some(mut source) = open_source::<RelationRow>(path, &mut report).await else {
-            return Ok(report);
+        let index = match self.store.snapshot_entity_index(&current).await {
+            Ok(index) => index,
+            Err(error) => return Err(self.fail_import_run(&run, error.into()).await),
         };
-        let index = self.store.snapshot_entity_index(&current).await?;
-        let run = self.start_import_run(integration, options).await?;
-        let mut writer = self.store.begin_snapshot(&run).await?;
+        let mut writer = self.begin_import_snapshot(&run).await?;
 
         let step = async {
             writer.copy_entities(&current).await?;
@@ -160,7 +164,7 @@ impl Muster {
             return Ok(report);
         };
         let run = self.start_import_run(integration, options).await?;
-        let mut writer = self.store.begin_snapshot(&run).await?;
+        let mut writer = self.begin_import_snapshot(&run).await?;
 
         let step = async {
             let mut graph = EntitlementGraph {
@@ -194,11 +198,19 @@ impl Muster {
         self.settle(run, writer, step, report, options).await
     }
 
+    /// Opens the new snapshot of an import's run, failing the run when it cannot.
+    async fn begin_import_snapshot(&self, run: &ImportRun) -> Result<SnapshotWriter, ServiceError> {
+        match self.store.begin_snapshot(&run.run).await {
+            Ok(writer) => Ok(writer),
+            Err(error) => Err(self.fail_import_run(run, error.into()).await),
+        }
+    }
+
     /// Ends a snapshot import: commits when the rows allow it, otherwise rolls back and
     /// records the rejection. A storage failure fails the run and is returned.
     pub(super) async fn settle(
         &self,
-        run: SyncRun,
+        run: ImportRun,
         writer: SnapshotWriter,
         step: Result<(), ServiceError>,
         mut report: ImportReport,
@@ -206,11 +218,7 @@ impl Muster {
     ) -> Result<ImportReport, ServiceError> {
         if let Err(error) = step {
             drop(writer);
-            let message = format!("Upload failed: {error}");
-            self.store
-                .fail_sync_run(&run, IntegrationStatus::SyncFailed, "upload.failed", &message)
-                .await?;
-            return Err(error);
+            return Err(self.fail_import_run(&run, error).await);
         }
 
         if report.rows_applied == 0 && report.problem_count == 0 {
@@ -236,10 +244,13 @@ impl Muster {
                 plural(report.rows_skipped)
             ));
         }
-        let summary = writer.finish(None, report.warnings.clone()).await?;
+        let summary = match writer.finish(None, report.warnings.clone()).await {
+            Ok(summary) => summary,
+            Err(error) => return Err(self.fail_import_run(&run, error.into()).await),
+        };
         tracing::info!(
-            integration_id = %run.integration_id,
-            run_id = %run.id,
+            integration_id = %run.run.integration_id,
+            run_id = %run.run.id,
             kind = %report.kind,
             rows = report.rows_applied,
             skipped = report.rows_skipped,
