@@ -71,11 +71,12 @@ impl Muster {
                     ));
                 };
                 let integration = self.store.find_integration(tenant, reference).await?;
-                let inventory = self
+                let mut inventory = self
                     .store
                     .current_inventory(tenant, &integration.id)
                     .await?
                     .unwrap_or_default();
+                sort_for_export(&mut inventory);
                 Ok(match kind {
                     CsvKind::Entities => entity_rows(&integration, &inventory),
                     CsvKind::EntityRelations => relation_rows(&integration, &inventory),
@@ -84,6 +85,27 @@ impl Muster {
             }
         }
     }
+}
+
+/// Puts entities and relations in an order of their own, compared byte by byte, so the
+/// same data exports to the same file on either database, whatever order rows come back.
+fn sort_for_export(inventory: &mut Inventory) {
+    inventory
+        .entities
+        .sort_unstable_by(|a, b| (a.entity_type.as_str(), &a.source_id).cmp(&(b.entity_type.as_str(), &b.source_id)));
+    fn relation_order(relation: &muster_domain::Relation) -> (&str, &str, &str, &str, &str, &str) {
+        (
+            relation.parent.entity_type.as_str(),
+            &relation.parent.source_id,
+            relation.child.entity_type.as_str(),
+            &relation.child.source_id,
+            &relation.project,
+            &relation.privilege_name,
+        )
+    }
+    inventory
+        .relations
+        .sort_unstable_by(|a, b| relation_order(a).cmp(&relation_order(b)));
 }
 
 fn write_error(error: csv::Error) -> ServiceError {

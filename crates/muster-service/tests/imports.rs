@@ -162,6 +162,7 @@ on_both_backends!(
     large_relations_file_streams,
     stored_values_keep_every_character,
     storage_failure_fails_the_run_at_once,
+    exports_come_in_a_fixed_order,
 );
 
 const ENTITIES: &str = "App,Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\r\n\
@@ -602,4 +603,16 @@ async fn storage_failure_fails_the_run_at_once(harness: &Harness) {
     harness.execute_sql(drop).await;
     let report = harness.import("entity-relations", Some("Payroll"), &relations, false).await.unwrap();
     assert!(report.applied, "{report:?}");
+}
+
+/// Exports list rows by entity type and source id, so both databases write the same file.
+async fn exports_come_in_a_fixed_order(harness: &Harness) {
+    load_payroll(harness).await;
+    let entities = harness.export(CsvKind::Entities, Some("Payroll"), ExportMode::Raw).await;
+    let source_ids: Vec<&str> = entities.lines().skip(1).map(|line| line.split(',').nth(4).unwrap()).collect();
+    assert_eq!(source_ids, ["g-1", "00123", "u-2", "u-3", "r-1"], "{entities}");
+
+    let relations = harness.export(CsvKind::EntityRelations, Some("Payroll"), ExportMode::Raw).await;
+    let parents: Vec<&str> = relations.lines().skip(1).map(|line| line.split(',').nth(1).unwrap()).collect();
+    assert_eq!(parents, ["g-1", "00123", "u-2"], "{relations}");
 }
