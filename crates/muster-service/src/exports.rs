@@ -12,7 +12,7 @@ use muster_csv::{
     BusinessOwnerRow, CsvKind, EmployeeRow, EntitlementRow, EntityRow, ExportMode, FormatRow, IdentityMappingRow,
     OwnerType, RelationRow, Writer,
 };
-use muster_domain::{Entity, EntityKey, EntityType, Integration, Inventory, TenantId};
+use muster_domain::{Entity, EntityKey, EntityType, Integration, Relation, TenantId};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,6 +25,8 @@ pub struct ExportSummary {
 
 impl Muster {
     /// Writes `kind` as CSV to `output`. Formats of an integration need `integration`.
+    /// Entities and relations are written as they are read from the database, so an
+    /// export of a large snapshot needs little memory beyond what `output` keeps.
     pub async fn export(
         &self,
         tenant: &TenantId,
@@ -33,35 +35,44 @@ impl Muster {
         mode: ExportMode,
         output: impl Write,
     ) -> Result<ExportSummary, ServiceError> {
-        let rows = self.export_rows(tenant, kind, integration).await?;
         let mut writer = Writer::new(output, kind, mode).map_err(write_error)?;
-        for row in &rows {
-            writer.write_fields(row).map_err(write_error)?;
-        }
+        let mut rows = 0;
+        let mut write = |record: Vec<String>| {
+            rows += 1;
+            writer.write_fields(&record).map_err(write_error)
+        };
+        self.export_rows(tenant, kind, integration, &mut write).await?;
+
         let mut output = writer.finish().map_err(write_error)?;
         output.flush().map_err(|error| write_error(error.into()))?;
-        Ok(ExportSummary { rows: rows.len() as u64 })
+        Ok(ExportSummary { rows })
     }
 
-    /// Returns the cells of every row of an export, in header order.
+    /// Hands the cells of every row of an export, in header order, to `write`.
     async fn export_rows(
         &self,
         tenant: &TenantId,
         kind: CsvKind,
         integration: Option<&str>,
-    ) -> Result<Vec<Vec<String>>, ServiceError> {
+        write: &mut impl FnMut(Vec<String>) -> Result<(), ServiceError>,
+    ) -> Result<(), ServiceError> {
         match kind {
             CsvKind::Employees => {
-                let employees = self.store.list_employees(tenant).await?;
-                Ok(employees.iter().map(|employee| employee_row(employee).to_record()).collect())
+                for employee in self.store.list_employees(tenant).await? {
+                    write(employee_row(&employee).to_record())?;
+                }
             }
             CsvKind::IdentityMappings => {
-                let identities = self.identities(tenant).await?;
-                Ok(identities.iter().map(|identity| mapping_row(identity).to_record()).collect())
+                for identity in self.identities(tenant).await? {
+                    write(mapping_row(&identity).to_record())?;
+                }
             }
             CsvKind::BusinessOwners => {
-                let integrations = self.store.list_integrations(tenant).await?;
-                Ok(integrations.iter().flat_map(owner_rows).map(|row| row.to_record()).collect())
+                for integration in self.store.list_integrations(tenant).await? {
+                    for row in owner_rows(&integration) {
+                        write(row.to_record())?;
+                    }
+                }
             }
             CsvKind::Entities | CsvKind::EntityRelations | CsvKind::Entitlements => {
                 let Some(reference) = integration else {
@@ -71,41 +82,44 @@ impl Muster {
                     ));
                 };
                 let integration = self.store.find_integration(tenant, reference).await?;
-                let mut inventory = self
-                    .store
-                    .current_inventory(tenant, &integration.id)
-                    .await?
-                    .unwrap_or_default();
-                sort_for_export(&mut inventory);
-                Ok(match kind {
-                    CsvKind::Entities => entity_rows(&integration, &inventory),
-                    CsvKind::EntityRelations => relation_rows(&integration, &inventory),
-                    _ => entitlement_rows(&inventory),
-                })
+                let Some(snapshot) = integration.current_snapshot_id.clone() else {
+                    return Ok(());
+                };
+                match kind {
+                    CsvKind::Entities => {
+                        self.store
+                            .each_snapshot_entity(tenant, &snapshot, |entity| write(entity_record(&integration, &entity)))
+                            .await?;
+                    }
+                    CsvKind::EntityRelations => {
+                        self.store
+                            .each_snapshot_relation(&snapshot, |relation| {
+                                write(relation_record(&integration, &relation))
+                            })
+                            .await?;
+                    }
+                    _ => {
+                        let mut entities = HashMap::new();
+                        self.store
+                            .each_snapshot_entity(tenant, &snapshot, |entity| {
+                                entities.insert(entity.key(), entity);
+                                Ok::<(), ServiceError>(())
+                            })
+                            .await?;
+                        self.store
+                            .each_snapshot_relation(&snapshot, |relation| {
+                                match entitlement_record(&entities, &relation) {
+                                    Some(record) => write(record),
+                                    None => Ok(()),
+                                }
+                            })
+                            .await?;
+                    }
+                }
             }
         }
+        Ok(())
     }
-}
-
-/// Puts entities and relations in an order of their own, compared byte by byte, so the
-/// same data exports to the same file on either database, whatever order rows come back.
-fn sort_for_export(inventory: &mut Inventory) {
-    inventory
-        .entities
-        .sort_unstable_by(|a, b| (a.entity_type.as_str(), &a.source_id).cmp(&(b.entity_type.as_str(), &b.source_id)));
-    fn relation_order(relation: &muster_domain::Relation) -> (&str, &str, &str, &str, &str, &str) {
-        (
-            relation.parent.entity_type.as_str(),
-            &relation.parent.source_id,
-            relation.child.entity_type.as_str(),
-            &relation.child.source_id,
-            &relation.project,
-            &relation.privilege_name,
-        )
-    }
-    inventory
-        .relations
-        .sort_unstable_by(|a, b| relation_order(a).cmp(&relation_order(b)));
 }
 
 fn write_error(error: csv::Error) -> ServiceError {
@@ -126,115 +140,99 @@ fn take_columns(metadata: &Value) -> (Option<String>, Option<String>, Map<String
     (app, system, map)
 }
 
-fn entity_rows(integration: &Integration, inventory: &Inventory) -> Vec<Vec<String>> {
-    inventory
-        .entities
-        .iter()
-        .map(|entity| {
-            let (app, system, metadata) = take_columns(&entity.metadata);
-            EntityRow {
-                line: 0,
-                app,
-                name: entity.name.clone(),
-                entity_type: entity.entity_type,
-                source_system: system.unwrap_or_else(|| integration.app.as_str().to_string()),
-                source_id: entity.source_id.clone(),
-                source_type: entity.source_type.clone(),
-                metadata,
-            }
-            .to_record()
-        })
-        .collect()
-}
-
-fn relation_rows(integration: &Integration, inventory: &Inventory) -> Vec<Vec<String>> {
-    inventory
-        .relations
-        .iter()
-        .map(|relation| {
-            let (app, system, mut metadata) = take_columns(&relation.metadata);
-            let mut put = |key: &str, value: Value, is_default: bool| {
-                if !is_default || metadata.contains_key(key) {
-                    metadata.insert(key.to_string(), value);
-                }
-            };
-            put(PROJECT_KEY, Value::String(relation.project.clone()), relation.project == "default");
-            put(
-                PRIVILEGE_NAME_KEY,
-                Value::String(relation.privilege_name.clone()),
-                relation.privilege_name == "member",
-            );
-            put(PRIVILEGE_VALUE_KEY, Value::Bool(relation.privilege_value), relation.privilege_value);
-            if let Some(connection_type) = &relation.connection_type {
-                put(CONNECTION_TYPE_KEY, Value::String(connection_type.clone()), false);
-            }
-            RelationRow {
-                line: 0,
-                app,
-                parent_source_id: relation.parent.source_id.clone(),
-                parent_type: relation.parent.entity_type,
-                child_source_id: relation.child.source_id.clone(),
-                child_type: relation.child.entity_type,
-                source_system: system.or_else(|| Some(integration.app.as_str().to_string())),
-                metadata,
-            }
-            .to_record()
-        })
-        .collect()
-}
-
-/// Builds one row per relation from an identity: the flat form of what it holds.
-fn entitlement_rows(inventory: &Inventory) -> Vec<Vec<String>> {
-    let entities: HashMap<EntityKey, &Entity> = inventory.entities.iter().map(|e| (e.key(), e)).collect();
-    let mut rows = Vec::new();
-    for relation in &inventory.relations {
-        if relation.parent.entity_type != EntityType::Identity {
-            continue;
-        }
-        let (Some(identity), Some(target)) = (entities.get(&relation.parent), entities.get(&relation.child)) else {
-            continue;
-        };
-        let meta_text = |value: &Value, key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
-        let email = meta_text(&identity.metadata, "email");
-        let username = meta_text(&identity.metadata, "username");
-        // The source id is what an import keys the identity by, so it always goes out as
-        // the User ID and the identity keeps its id through a round trip.
-        let user_id = Some(identity.source_id.clone());
-
-        let (connection, resource, resource_type) = match target.entity_type {
-            EntityType::Connection => (
-                Some(target.source_id.clone()),
-                meta_text(&relation.metadata, RESOURCE_KEY),
-                meta_text(&relation.metadata, RESOURCE_TYPE_KEY),
-            ),
-            EntityType::Resource if target.source_type == PROJECT_SOURCE_TYPE && target.source_id == relation.project => {
-                (None, None, None)
-            }
-            _ => (None, Some(target.source_id.clone()), Some(target.source_type.clone())),
-        };
-        let connection_type = match target.entity_type {
-            EntityType::Connection => relation.connection_type.clone().or_else(|| Some(target.source_type.clone())),
-            _ => relation.connection_type.clone(),
-        };
-        rows.push(
-            EntitlementRow {
-                line: 0,
-                project: relation.project.clone(),
-                privilege_name: relation.privilege_name.clone(),
-                privilege_value: relation.privilege_value,
-                email,
-                user_id,
-                username,
-                name: Some(identity.name.clone()),
-                connection,
-                connection_type,
-                resource,
-                resource_type,
-            }
-            .to_record(),
-        );
+fn entity_record(integration: &Integration, entity: &Entity) -> Vec<String> {
+    let (app, system, metadata) = take_columns(&entity.metadata);
+    EntityRow {
+        line: 0,
+        app,
+        name: entity.name.clone(),
+        entity_type: entity.entity_type,
+        source_system: system.unwrap_or_else(|| integration.app.as_str().to_string()),
+        source_id: entity.source_id.clone(),
+        source_type: entity.source_type.clone(),
+        metadata,
     }
-    rows
+    .to_record()
+}
+
+fn relation_record(integration: &Integration, relation: &Relation) -> Vec<String> {
+    let (app, system, mut metadata) = take_columns(&relation.metadata);
+    let mut put = |key: &str, value: Value, is_default: bool| {
+        if !is_default || metadata.contains_key(key) {
+            metadata.insert(key.to_string(), value);
+        }
+    };
+    put(PROJECT_KEY, Value::String(relation.project.clone()), relation.project == "default");
+    put(
+        PRIVILEGE_NAME_KEY,
+        Value::String(relation.privilege_name.clone()),
+        relation.privilege_name == "member",
+    );
+    put(PRIVILEGE_VALUE_KEY, Value::Bool(relation.privilege_value), relation.privilege_value);
+    if let Some(connection_type) = &relation.connection_type {
+        put(CONNECTION_TYPE_KEY, Value::String(connection_type.clone()), false);
+    }
+    RelationRow {
+        line: 0,
+        app,
+        parent_source_id: relation.parent.source_id.clone(),
+        parent_type: relation.parent.entity_type,
+        child_source_id: relation.child.source_id.clone(),
+        child_type: relation.child.entity_type,
+        source_system: system.or_else(|| Some(integration.app.as_str().to_string())),
+        metadata,
+    }
+    .to_record()
+}
+
+/// Builds the row of a relation from an identity, the flat form of what it holds; `None`
+/// for other relations.
+fn entitlement_record(entities: &HashMap<EntityKey, Entity>, relation: &Relation) -> Option<Vec<String>> {
+    if relation.parent.entity_type != EntityType::Identity {
+        return None;
+    }
+    let (Some(identity), Some(target)) = (entities.get(&relation.parent), entities.get(&relation.child)) else {
+        return None;
+    };
+    let meta_text = |value: &Value, key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let email = meta_text(&identity.metadata, "email");
+    let username = meta_text(&identity.metadata, "username");
+    // The source id is what an import keys the identity by, so it always goes out as
+    // the User ID and the identity keeps its id through a round trip.
+    let user_id = Some(identity.source_id.clone());
+
+    let (connection, resource, resource_type) = match target.entity_type {
+        EntityType::Connection => (
+            Some(target.source_id.clone()),
+            meta_text(&relation.metadata, RESOURCE_KEY),
+            meta_text(&relation.metadata, RESOURCE_TYPE_KEY),
+        ),
+        EntityType::Resource if target.source_type == PROJECT_SOURCE_TYPE && target.source_id == relation.project => {
+            (None, None, None)
+        }
+        _ => (None, Some(target.source_id.clone()), Some(target.source_type.clone())),
+    };
+    let connection_type = match target.entity_type {
+        EntityType::Connection => relation.connection_type.clone().or_else(|| Some(target.source_type.clone())),
+        _ => relation.connection_type.clone(),
+    };
+    Some(
+        EntitlementRow {
+            line: 0,
+            project: relation.project.clone(),
+            privilege_name: relation.privilege_name.clone(),
+            privilege_value: relation.privilege_value,
+            email,
+            user_id,
+            username,
+            name: Some(identity.name.clone()),
+            connection,
+            connection_type,
+            resource,
+            resource_type,
+        }
+        .to_record(),
+    )
 }
 
 fn employee_row(employee: &muster_domain::Employee) -> EmployeeRow {

@@ -7,7 +7,7 @@ use crate::snapshots::{multi_row_insert, ROWS_PER_INSERT};
 use crate::sync_runs::SyncRun;
 use crate::{Store, StoreError};
 use muster_domain::{
-    Entity, EntityId, EntityKey, EntityType, IntegrationId, Inventory, Relation, SnapshotId, TenantId,
+    EntityId, EntityKey, IntegrationId, Inventory, SnapshotId, TenantId,
 };
 use sqlx::{Any, Row, Transaction};
 
@@ -104,57 +104,8 @@ impl Store {
         let Some(snapshot) = current else {
             return Ok(None);
         };
-        let snapshot = snapshot.to_string();
-
-        let rows = sqlx::query(
-            "SELECT entity_type, source_type, source_id, name, metadata FROM entities \
-             WHERE tenant_id = $1 AND snapshot_id = $2 ORDER BY source_id",
-        )
-        .bind(tenant.as_str())
-        .bind(&snapshot)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut entities = Vec::with_capacity(rows.len());
-        for row in &rows {
-            entities.push(Entity {
-                entity_type: entity_type(&row.try_get::<String, _>("entity_type")?)?,
-                source_type: row.try_get("source_type")?,
-                source_id: row.try_get("source_id")?,
-                name: row.try_get("name")?,
-                metadata: parse_json(&row.try_get::<String, _>("metadata")?)?,
-            });
-        }
-
-        let rows = sqlx::query(
-            "SELECT p.entity_type AS parent_type, p.source_id AS parent_source, c.entity_type AS child_type, \
-             c.source_id AS child_source, r.project, r.privilege_name, r.privilege_value, r.connection_type, r.metadata \
-             FROM relations r \
-             JOIN entities p ON p.snapshot_id = r.snapshot_id AND p.id = r.parent_id \
-             JOIN entities c ON c.snapshot_id = r.snapshot_id AND c.id = r.child_id \
-             WHERE r.snapshot_id = $1",
-        )
-        .bind(&snapshot)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut relations = Vec::with_capacity(rows.len());
-        for row in &rows {
-            relations.push(Relation {
-                parent: EntityKey::new(
-                    entity_type(&row.try_get::<String, _>("parent_type")?)?,
-                    row.try_get::<String, _>("parent_source")?,
-                ),
-                child: EntityKey::new(
-                    entity_type(&row.try_get::<String, _>("child_type")?)?,
-                    row.try_get::<String, _>("child_source")?,
-                ),
-                project: row.try_get("project")?,
-                privilege_name: row.try_get("privilege_name")?,
-                privilege_value: row.try_get::<i64, _>("privilege_value")? != 0,
-                connection_type: row.try_get("connection_type")?,
-                metadata: parse_json(&row.try_get::<String, _>("metadata")?)?,
-            });
-        }
-
+        let entities = self.snapshot_entities(tenant, &snapshot).await?;
+        let relations = self.snapshot_relations(&snapshot).await?;
         Ok(Some(Inventory {
             project: None,
             entities,
@@ -164,6 +115,3 @@ impl Store {
     }
 }
 
-fn entity_type(text: &str) -> Result<EntityType, StoreError> {
-    crate::rows::parse_stored(text)
-}

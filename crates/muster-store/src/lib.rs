@@ -16,6 +16,7 @@ mod integrations;
 mod key_check;
 mod people;
 mod rows;
+mod snapshot_rows;
 mod snapshot_tx;
 mod snapshot_writer;
 mod snapshots;
@@ -91,12 +92,17 @@ impl Store {
             )));
         };
 
-        let options = AnyConnectOptions::from_str(database_url).map_err(|error| {
-            StoreError::Config(format!(
-                "invalid database URL `{}`: {error}",
-                redact_url(database_url)
-            ))
-        })?;
+        let options = AnyConnectOptions::from_str(database_url)
+            .map_err(|error| {
+                StoreError::Config(format!(
+                    "invalid database URL `{}`: {error}",
+                    redact_url(database_url)
+                ))
+            })?
+            // Exports and large snapshots take seconds by design: slow statements are
+            // worth an operator's look (`serve` logs at info) but not a warning on every
+            // command line.
+            .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
