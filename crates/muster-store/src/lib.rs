@@ -93,12 +93,7 @@ impl Store {
         };
 
         let options = AnyConnectOptions::from_str(database_url)
-            .map_err(|error| {
-                StoreError::Config(format!(
-                    "invalid database URL `{}`: {error}",
-                    redact_url(database_url)
-                ))
-            })?
+            .map_err(|error| invalid_url(database_url, &error))?
             // Exports and large snapshots take seconds by design: slow statements are
             // worth an operator's look (`serve` logs at info) but not a warning on every
             // command line.
@@ -217,12 +212,7 @@ const COPY_POOL_CONNECTIONS: u32 = 4;
 /// connects on first use, so a store that never writes a snapshot opens none.
 fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(database_url)
-        .map_err(|error| {
-            StoreError::Config(format!(
-                "invalid database URL `{}`: {error}",
-                redact_url(database_url)
-            ))
-        })?
+        .map_err(|error| invalid_url(database_url, &error))?
         // A bulk copy takes seconds by design; a warning for each would only be noise.
         .disable_statement_logging();
     Ok(PgPoolOptions::new()
@@ -231,6 +221,13 @@ fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
         .idle_timeout(Duration::from_secs(60))
         .acquire_timeout(Duration::from_secs(30))
         .connect_lazy_with(options))
+}
+
+fn invalid_url(database_url: &str, error: &sqlx::Error) -> StoreError {
+    StoreError::Config(format!(
+        "invalid database URL `{}`: {error}",
+        redact_url(database_url)
+    ))
 }
 
 /// Hides the password in a database URL, in the user info or as a `password` query
