@@ -251,7 +251,9 @@ pub fn redact_url(url: &str) -> String {
         let parameters: Vec<String> = query
             .split('&')
             .map(|parameter| match parameter.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                Some((name, _)) if percent_decoded(name).eq_ignore_ascii_case("password") => {
+                    format!("{name}=***")
+                }
                 _ => parameter.to_string(),
             })
             .collect();
@@ -259,6 +261,31 @@ pub fn redact_url(url: &str) -> String {
         redacted.push_str(&parameters.join("&"));
     }
     redacted
+}
+
+/// Decodes `%XX` escapes, as drivers do with the names of URL parameters; anything that
+/// is not a valid escape stays as it is.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| text.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]
@@ -280,6 +307,10 @@ mod tests {
         assert_eq!(
             redact_url("postgres://u:pw@db/muster?Password=x"),
             "postgres://u:***@db/muster?Password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://db/muster?pass%77ord=s3cret&user=%zz"),
+            "postgres://db/muster?pass%77ord=***&user=%zz"
         );
     }
 }
