@@ -33,6 +33,8 @@ pub(crate) struct RecordReader<S> {
     blank_lines: u64,
     /// The last byte consumed, to tell a closing quote at the end of the input.
     last_byte: Option<u8>,
+    /// Whether the record being read has an odd number of `"` so far.
+    odd_quotes: bool,
 }
 
 impl<S: Read> RecordReader<S> {
@@ -53,6 +55,7 @@ impl<S: Read> RecordReader<S> {
             record_line: 0,
             blank_lines: 0,
             last_byte: None,
+            odd_quotes: false,
         }
     }
 
@@ -65,6 +68,7 @@ impl<S: Read> RecordReader<S> {
         let mut output_len = 0;
         let mut end_count = 0;
         let mut started = false;
+        self.odd_quotes = false;
         loop {
             if self.input_start == self.input_end && !self.at_eof {
                 self.refill()?;
@@ -93,6 +97,7 @@ impl<S: Read> RecordReader<S> {
                 }
             }
             self.line += count_newlines(rest);
+            self.odd_quotes ^= consumed.iter().filter(|&&byte| byte == b'"').count() % 2 == 1;
             let last_byte = consumed.last().copied();
             if last_byte.is_some() {
                 self.last_byte = last_byte;
@@ -127,7 +132,8 @@ impl<S: Read> RecordReader<S> {
                     if !started {
                         self.record_line = self.line;
                     }
-                    if input.is_empty() && self.line > self.record_line && self.last_byte != Some(b'"') {
+                    let over_lines = self.line > self.record_line;
+                    if input.is_empty() && (over_lines || self.odd_quotes) && self.last_byte != Some(b'"') {
                         return Err(self.unclosed_quote());
                     }
                     self.count_blank_lines_before(self.record_line);
@@ -145,16 +151,21 @@ impl<S: Read> RecordReader<S> {
     }
 
     /// The error for a record that reached the end of the input inside a quoted cell. A
-    /// record ends there without a line break only when the last line has none; spanning
-    /// several lines and not ending on the closing quote means a quote opened on its first
-    /// line swallowed the lines after it.
+    /// record ends there without a line break only when the last line has none. Spanning
+    /// several lines, or holding an odd number of quotes, and not ending on a quote means a
+    /// quote opened in the row was never closed and swallowed what followed it.
     fn unclosed_quote(&self) -> io::Error {
         let first = self.record_line;
         let last = self.line - u64::from(self.last_byte == Some(b'\n'));
+        let lines = if last > first {
+            format!("so lines {first} to {last} were read as one row")
+        } else {
+            "so the rest of the line was read as one cell".to_string()
+        };
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "a quote in the row starting on line {first} is never closed, so lines {first} to {last} were read as one row: \
+                "a quote in the row starting on line {first} is never closed, {lines}: \
                  close the quote, or write a quote that is part of a value as two (\"\")"
             ),
         )

@@ -173,3 +173,23 @@ fn quoted_last_cell_over_lines_without_final_line_break() {
     let rows = read::<EntityRow>(&text).ok_rows();
     assert_eq!(rows.len(), 1);
 }
+
+#[test]
+fn quote_never_closed_on_the_last_line_without_a_line_break() {
+    let text = format!("{ENTITY_HEADER}\nAda,identity,hr,1,user\n\"Bob,identity,hr,2,user");
+    let mut reader = muster_csv::Reader::<EntityRow, _>::new(std::io::Cursor::new(text.into_bytes())).unwrap();
+    assert!(reader.next_row().unwrap().is_ok());
+    let errors = reader.next_row().unwrap().unwrap_err();
+    assert!(errors[0].problem.contains("line 3 is never closed"), "{errors:?}");
+    assert!(reader.next_row().is_none());
+    assert!(reader.stopped_early());
+}
+
+#[test]
+fn last_line_without_a_line_break_reads_normally() {
+    for last in ["Bob,identity,hr,2,user", "\"Bob, Jr\",identity,hr,2,\"user\""] {
+        let text = format!("{ENTITY_HEADER}\nAda,identity,hr,1,user\n{last}");
+        let rows = read::<EntityRow>(&text).ok_rows();
+        assert_eq!(rows.len(), 2, "{last}");
+    }
+}

@@ -163,6 +163,7 @@ on_both_backends!(
     stored_values_keep_every_character,
     storage_failure_fails_the_run_at_once,
     exports_come_in_a_fixed_order,
+    unclosed_quote_applies_nothing_even_when_skipping,
 );
 
 const ENTITIES: &str = "App,Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\r\n\
@@ -615,4 +616,20 @@ async fn exports_come_in_a_fixed_order(harness: &Harness) {
     let relations = harness.export(CsvKind::EntityRelations, Some("Payroll"), ExportMode::Raw).await;
     let parents: Vec<&str> = relations.lines().skip(1).map(|line| line.split(',').nth(1).unwrap()).collect();
     assert_eq!(parents, ["g-1", "00123", "u-2"], "{relations}");
+}
+
+/// A quote never closed hides the rest of the file, so skipping invalid rows must not
+/// apply the rows before it as if they were the whole file.
+async fn unclosed_quote_applies_nothing_even_when_skipping(harness: &Harness) {
+    load_payroll(harness).await;
+    let before = harness.inventory("Payroll").await;
+    let broken = ENTITIES.replace("payroll,svc-batch,", "payroll,\"svc-batch,");
+    let report = harness
+        .import("entities", Some("Payroll"), &harness.write("broken.csv", &broken), true)
+        .await
+        .unwrap();
+    assert!(!report.applied, "{report:?}");
+    assert!(report.problems.iter().any(|p| p.problem.contains("never closed")), "{:?}", report.problems);
+    assert!(report.problems.iter().any(|p| p.problem.contains("reading stopped")), "{:?}", report.problems);
+    assert_eq!(harness.inventory("Payroll").await, before);
 }

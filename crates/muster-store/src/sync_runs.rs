@@ -228,7 +228,8 @@ impl Store {
     }
 
     /// Marks a failed run and puts the error on the integration. The current snapshot is
-    /// left as it was.
+    /// left as it was. A run that has already ended (its lease expired, say, and a newer
+    /// run may have finished since) is left alone, and so is its integration.
     pub async fn fail_sync_run(
         &self,
         run: &SyncRun,
@@ -238,9 +239,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = now_timestamp();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let failed = sqlx::query(
             "UPDATE sync_runs SET state = $1, finished_at = $2, error_code = $3, message = $4 \
-             WHERE tenant_id = $5 AND id = $6",
+             WHERE tenant_id = $5 AND id = $6 AND state IN ($7, $8)",
         )
         .bind(SyncRunState::Failed.as_str())
         .bind(&now)
@@ -248,8 +249,14 @@ impl Store {
         .bind(message)
         .bind(run.tenant_id.as_str())
         .bind(run.id.as_str())
+        .bind(SyncRunState::Queued.as_str())
+        .bind(SyncRunState::Running.as_str())
         .execute(&mut *tx)
         .await?;
+        if failed.rows_affected() == 0 {
+            tracing::warn!(run_id = %run.id, %message, "the run had already ended; its failure is not recorded over what followed");
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE integrations SET status = $1, message = $2, last_sync_at = $3 WHERE tenant_id = $4 AND id = $5",
         )

@@ -562,6 +562,16 @@ async fn expired_lease_fails_run(store: &Store) {
     let after = store.integration(&tenant, &integration.id).await.unwrap();
     assert_eq!(after.current_snapshot_id, None);
     assert_eq!(store.sync_run(&tenant, &run.id).await.unwrap().state, SyncRunState::Failed);
+
+    // Nor may its failure overwrite what the newer run recorded.
+    store.complete_sync_run(&next, &Inventory::default()).await.unwrap();
+    store
+        .fail_sync_run(&run, IntegrationStatus::SyncFailed, "upload.failed", "too late")
+        .await
+        .unwrap();
+    let after = store.integration(&tenant, &integration.id).await.unwrap();
+    assert_eq!(after.status, IntegrationStatus::Connected);
+    assert_eq!(store.sync_run(&tenant, &run.id).await.unwrap().error_code.as_deref(), Some("sync.abandoned"));
 }
 
 async fn nul_in_lookups_is_not_found(store: &Store) {

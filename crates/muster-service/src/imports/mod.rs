@@ -136,15 +136,37 @@ pub struct ImportReport {
     pub snapshot: Option<SnapshotSummary>,
     /// Counts of what changed, for the tenant-wide formats (e.g. employees added).
     pub changes: Option<serde_json::Value>,
+    /// Reading stopped before the end of the file, so nothing may be applied, even when
+    /// invalid rows are to be skipped: the rows after the stop were never checked.
+    #[serde(skip)]
+    read_stopped: bool,
 }
 
 impl ImportReport {
+    /// Whether the problems found still allow applying the rows that passed.
+    fn tolerates_problems(&self, options: &ImportOptions) -> bool {
+        !self.read_stopped && (self.problem_count == 0 || options.skip_invalid_rows)
+    }
+
     fn new(kind: &str, integration: Option<&Integration>) -> Self {
         ImportReport {
             kind: kind.to_string(),
             integration_id: integration.map(|i| i.id.to_string()),
             ..ImportReport::default()
         }
+    }
+
+    /// Records that reading stopped before the end of the file.
+    fn stop_reading(&mut self) {
+        self.read_stopped = true;
+        self.add_problem(ImportProblem {
+            line: None,
+            column: None,
+            value: None,
+            problem: "reading stopped before the end of the file (see the problem above), so nothing was applied, \
+                      even with --skip-invalid-rows: the rows after it were never checked"
+                .into(),
+        });
     }
 
     fn add_problem(&mut self, problem: ImportProblem) {

@@ -256,7 +256,7 @@ fn accept(report: &mut ImportReport, options: &ImportOptions) -> bool {
             problem: "the file has a header but no rows: nothing was changed".into(),
         });
     }
-    let accepted = report.rows_applied > 0 && (report.problem_count == 0 || options.skip_invalid_rows);
+    let accepted = report.rows_applied > 0 && report.tolerates_problems(options);
     if !accepted {
         report.rows_applied = 0;
     }

@@ -229,7 +229,7 @@ impl Muster {
                 problem: "the file has a header but no rows: nothing was changed (an empty upload would remove all data)".into(),
             });
         }
-        let rejected = report.rows_applied == 0 || (report.problem_count > 0 && !options.skip_invalid_rows);
+        let rejected = report.rows_applied == 0 || !report.tolerates_problems(options);
         if rejected {
             drop(writer);
             report.rows_applied = 0;
@@ -282,14 +282,19 @@ pub(super) async fn open_source<T: FormatRow + Send + 'static>(
 }
 
 /// Reads rows until a valid one, counting every row and recording the problems of the
-/// invalid ones; `None` after the last row.
+/// invalid ones; `None` after the last row, or when reading stopped early.
 pub(super) async fn next_valid<T: FormatRow + Send + 'static>(
     source: &mut RowSource<T>,
     report: &mut ImportReport,
     progress: &(dyn Fn(ImportProgress) + Send + Sync),
 ) -> Option<T> {
     loop {
-        let row = source.next().await?;
+        let Some(row) = source.next().await else {
+            if !source.complete {
+                report.stop_reading();
+            }
+            return None;
+        };
         report.rows_read += 1;
         report_progress(progress, source, report.rows_read);
         match row {
@@ -315,7 +320,7 @@ fn report_progress<T>(
 
 /// Rows stop being written once the import is bound to be rejected.
 fn keeps_writing(report: &ImportReport, options: &ImportOptions) -> bool {
-    report.problem_count == 0 || options.skip_invalid_rows
+    report.tolerates_problems(options)
 }
 
 pub(super) fn plural(count: u64) -> &'static str {

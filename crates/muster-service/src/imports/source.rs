@@ -15,7 +15,7 @@ pub(crate) type RowResult<T> = Result<T, Vec<RowError>>;
 
 enum Message<T> {
     Rows { rows: Vec<RowResult<T>>, bytes_read: u64 },
-    Done { blank_lines: u64 },
+    Done { blank_lines: u64, complete: bool },
 }
 
 /// The rows of an open file, in order.
@@ -24,6 +24,9 @@ pub(crate) struct RowSource<T> {
     pub total_bytes: u64,
     pub bytes_read: u64,
     pub blank_lines: u64,
+    /// Whether the reader reached the end of the file. `false` until it does, and for
+    /// good when reading stopped at a problem or the reader thread ended early.
+    pub complete: bool,
     receiver: mpsc::Receiver<Message<T>>,
     pending: std::vec::IntoIter<RowResult<T>>,
 }
@@ -56,6 +59,7 @@ impl<T: FormatRow + Send + 'static> RowSource<T> {
             total_bytes,
             bytes_read: 0,
             blank_lines: 0,
+            complete: false,
             receiver: rows_rx,
             pending: Vec::new().into_iter(),
         })
@@ -73,8 +77,9 @@ impl<T: FormatRow + Send + 'static> RowSource<T> {
                     self.bytes_read = bytes_read;
                     self.pending = rows.into_iter();
                 }
-                Message::Done { blank_lines } => {
+                Message::Done { blank_lines, complete } => {
                     self.blank_lines = blank_lines;
+                    self.complete = complete;
                     self.bytes_read = self.total_bytes;
                 }
             }
@@ -112,6 +117,7 @@ fn pump_rows<T: FormatRow, R: std::io::Read + std::io::Seek>(
     }
     let _ = sender.blocking_send(Message::Done {
         blank_lines: reader.blank_lines(),
+        complete: !reader.stopped_early(),
     });
 }
 
