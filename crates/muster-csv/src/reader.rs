@@ -189,8 +189,8 @@ impl<T: FormatRow, R: Read> Reader<T, R> {
         self.records.source().get_ref().1.consumed()
     }
 
-    /// Whether reading stopped at a problem before the end of the file (a quote never
-    /// closed, a row over 1 MiB, a read error), so the rows after it were never seen.
+    /// Returns whether reading stopped at a problem before the end of the file (a quote
+    /// never closed, a row over 1 MiB, a read error), so the rows after it were never seen.
     pub fn stopped_early(&self) -> bool {
         self.failed
     }

@@ -150,10 +150,9 @@ impl<S: Read> RecordReader<S> {
         }
     }
 
-    /// The error for a record that reached the end of the input inside a quoted cell. A
-    /// record ends there without a line break only when the last line has none. Spanning
-    /// several lines, or holding an odd number of quotes, and not ending on a quote means a
-    /// quote opened in the row was never closed and swallowed what followed it.
+    /// Builds the error for a record that reached the end of the input inside a quoted
+    /// cell. Such a record spans several lines or contains an odd number of quotes, and
+    /// does not end on a quote: a quote opened in the row was never closed.
     fn unclosed_quote(&self) -> io::Error {
         let first = self.record_line;
         let last = self.line - u64::from(self.last_byte == Some(b'\n'));

@@ -208,8 +208,8 @@ impl Store {
 /// Connections open only while a snapshot is written, at most a few at a time.
 const COPY_POOL_CONNECTIONS: u32 = 4;
 
-/// A pool of native PostgreSQL connections to the database the `Any` pool uses. It
-/// connects on first use, so a store that never writes a snapshot opens none.
+/// Creates a pool of native PostgreSQL connections to the database the `Any` pool uses.
+/// It connects on first use, so a store that never writes a snapshot opens none.
 fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(database_url)
         .map_err(|error| invalid_url(database_url, &error))?

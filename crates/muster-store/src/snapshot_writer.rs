@@ -7,9 +7,9 @@
 //! with one `?` per value. sqlx looks up the name of every numbered parameter (`$1`) at
 //! each execution, and SQLite finds a name by scanning all of them, so numbered parameters
 //! would make a large statement take quadratic time. On PostgreSQL each batch is one
-//! `COPY … FROM STDIN` in the text format, the path PostgreSQL's own bulk loading takes;
-//! relations are sorted by parent first, so neighbouring rows land on the same pages of the
-//! parent index.
+//! `COPY … FROM STDIN` in the text format, the path PostgreSQL's own bulk loading takes.
+//! Relations are sorted by parent first, so neighbouring rows land on the same pages of
+//! the parent index.
 //!
 //! A full buffer is written by a task of its own, so the caller reads and checks the next
 //! rows while the database stores the previous ones. The task owns the transaction while

@@ -143,7 +143,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    /// Whether the problems found still allow applying the rows that passed.
+    /// Returns whether the problems found still allow applying the rows that passed.
     fn tolerates_problems(&self, options: &ImportOptions) -> bool {
         !self.read_stopped && (self.problem_count == 0 || options.skip_invalid_rows)
     }
@@ -294,9 +294,9 @@ impl Muster {
         }
     }
 
-    /// Starts the run an import of an integration's snapshot records itself as, and reads
-    /// the integration again now that the run holds it, so the import builds on the
-    /// snapshot that is current, not the one seen before another import finished.
+    /// Starts the run an import of an integration's snapshot records itself as. Then reads
+    /// the integration again, because only now can no other import change it, so the
+    /// import builds on the current snapshot rather than one replaced in the meantime.
     async fn start_import_run(&self, integration: &Integration, options: &ImportOptions) -> Result<ImportRun, ServiceError> {
         let run = self
             .store
