@@ -26,11 +26,21 @@ impl RowError {
     }
 }
 
+/// Returns how a message names a column: `column Source ID` for a header name, and a
+/// cell beyond the header as it is already named, `column 6`.
+pub fn column_label(column: &str) -> String {
+    if column.starts_with("column ") {
+        column.to_string()
+    } else {
+        format!("column {column}")
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}", self.line)?;
         if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
+            write!(f, ", {}", column_label(column))?;
         }
         if let Some(value) = &self.value {
             write!(f, ", value `{value}`")?;

@@ -135,7 +135,7 @@ mod records;
 mod rows;
 mod writer;
 
-pub use error::{FileError, RowError};
+pub use error::{column_label, FileError, RowError};
 pub use kind::{CsvKind, UnknownCsvKind};
 pub use reader::{open_path, FileReport, Reader};
 pub use record::{format_date, is_email, is_scientific_notation, parse_bool, parse_date, Record};

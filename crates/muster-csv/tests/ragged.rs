@@ -89,6 +89,8 @@ fn extra_field_reported_with_other_problems() {
     let errors = read::<EntityRow>(&text).single_error_row();
     let columns: Vec<_> = errors.iter().map(|e| e.column.as_deref()).collect();
     assert_eq!(columns, [Some("Name"), Some("column 6")]);
+    assert!(errors[1].to_string().starts_with("line 2, column 6, value `extra`"), "{}", errors[1]);
+    assert!(errors[0].to_string().starts_with("line 2, column Name"), "{}", errors[0]);
 }
 
 #[test]

@@ -20,8 +20,21 @@ pub enum StoreError {
     Crypto(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", describe_database_error(.0))]
     Database(#[from] sqlx::Error),
+}
+
+/// Returns sqlx's message, with what to do added where the cause is a known one.
+fn describe_database_error(error: &sqlx::Error) -> String {
+    let busy = matches!(error, sqlx::Error::Database(database) if database.message().contains("database is locked"));
+    if busy {
+        format!(
+            "{error}: another process kept this SQLite database locked for writing for over 10 s; \
+             try again when it has finished, or use PostgreSQL for several processes"
+        )
+    } else {
+        error.to_string()
+    }
 }
 
 impl StoreError {

@@ -59,7 +59,7 @@ impl std::fmt::Display for ImportProblem {
             f.write_str("file")?;
         }
         if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
+            write!(f, ", {}", muster_csv::column_label(column))?;
         }
         if let Some(value) = &self.value {
             write!(f, ", value `{value}`")?;
