@@ -423,7 +423,7 @@ fn owner_types() {
 }
 
 #[test]
-fn nul_in_a_relation_fact_is_a_row_error() {
+fn nul_in_relation_fact_rejected() {
     let text = format!("{RELATION_HEADER}\nu1,identity,g1,connection,v1,\"{{\"\"project\"\": \"\"p\\u0000q\"\"}}\"\n");
     let errors = read::<RelationRow>(&text).single_error_row();
     assert_eq!(errors[0].column.as_deref(), Some("Metadata"));

@@ -578,8 +578,8 @@ async fn stored_values_keep_every_character(harness: &Harness) {
     assert_eq!(relation.project, "tab\there");
 }
 
-/// A database error while the snapshot is written fails the run at once, so the next
-/// upload is not refused as "already running" until the lease expires.
+/// Checks that a database error while the snapshot is written fails the run at once, so
+/// the next upload is not rejected as "already running" until the lease expires.
 async fn storage_failure_fails_the_run_at_once(harness: &Harness) {
     load_payroll(harness).await;
     let before = harness.inventory("Payroll").await;
