@@ -77,9 +77,9 @@
 //! delimiter, quotes or line breaks, and `""` for a quote. Lines end in CRLF or LF. Line
 //! numbers in errors are physical lines of the decoded text, counting from 1, including a
 //! `sep=` line and the header; a row with a quoted line break is reported at its first line.
-//! A quote that is never closed swallows the rest of the file into one row; reading stops
-//! there with an error naming the row's first line and the last line of the file (or, past
-//! 1 MiB, the row's first line).
+//! A quote that is never closed swallows the rest of the file into one row. Reading stops
+//! there with an error that names the row's first line and the last line of the file, or
+//! only the row's first line once the row passes 1 MiB.
 //!
 //! **Header.** Header names match case-insensitively, ignoring surrounding spaces (runs
 //! of inner spaces count as one). A missing required column is an error for the whole file.

@@ -170,14 +170,14 @@ fn quote_never_closed_names_the_row() {
 }
 
 #[test]
-fn quoted_last_cell_over_lines_without_final_line_break() {
+fn multiline_last_cell_without_newline() {
     let text = format!("{ENTITY_HEADER},Metadata Version,Metadata\nAda,identity,hr,1,user,v1,\"{{\n}}\"");
     let rows = read::<EntityRow>(&text).ok_rows();
     assert_eq!(rows.len(), 1);
 }
 
 #[test]
-fn quote_never_closed_on_the_last_line_without_a_line_break() {
+fn unclosed_quote_on_unterminated_last_line() {
     let text = format!("{ENTITY_HEADER}\nAda,identity,hr,1,user\n\"Bob,identity,hr,2,user");
     let mut reader = muster_csv::Reader::<EntityRow, _>::new(std::io::Cursor::new(text.into_bytes())).unwrap();
     assert!(reader.next_row().unwrap().is_ok());
@@ -188,7 +188,7 @@ fn quote_never_closed_on_the_last_line_without_a_line_break() {
 }
 
 #[test]
-fn last_line_without_a_line_break_reads_normally() {
+fn unterminated_last_line_reads_normally() {
     for last in ["Bob,identity,hr,2,user", "\"Bob, Jr\",identity,hr,2,\"user\""] {
         let text = format!("{ENTITY_HEADER}\nAda,identity,hr,1,user\n{last}");
         let rows = read::<EntityRow>(&text).ok_rows();

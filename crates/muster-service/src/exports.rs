@@ -185,8 +185,8 @@ fn relation_record(integration: &Integration, relation: &Relation) -> Vec<String
     .to_record()
 }
 
-/// Builds the row of a relation from an identity, the flat form of what it holds; `None`
-/// for other relations.
+/// Builds the row of a relation from an identity, the flat form of what it grants. Returns
+/// `None` for other relations.
 fn entitlement_record(entities: &HashMap<EntityKey, Entity>, relation: &Relation) -> Option<Vec<String>> {
     if relation.parent.entity_type != EntityType::Identity {
         return None;

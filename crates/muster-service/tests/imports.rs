@@ -163,7 +163,7 @@ on_both_backends!(
     stored_values_keep_every_character,
     storage_failure_fails_the_run_at_once,
     exports_come_in_a_fixed_order,
-    unclosed_quote_applies_nothing_even_when_skipping,
+    unclosed_quote_rejects_skipping_import,
 );
 
 const ENTITIES: &str = "App,Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\r\n\
@@ -547,7 +547,7 @@ async fn large_relations_file_streams(harness: &Harness) {
 }
 
 /// Tabs, line breaks and backslashes are separators and escapes in PostgreSQL's `COPY`
-/// format; they must reach the database as data.
+/// format, and must reach the database as data.
 async fn stored_values_keep_every_character(harness: &Harness) {
     harness.add("Directory", App::Custom, ExtractionType::Upload).await;
     let entities = "Name,Entity Type,Source System,Source ID,Source Type,Metadata Version,Metadata\n\
@@ -620,7 +620,7 @@ async fn exports_come_in_a_fixed_order(harness: &Harness) {
 
 /// A quote never closed hides the rest of the file, so skipping invalid rows must not
 /// apply the rows before it as if they were the whole file.
-async fn unclosed_quote_applies_nothing_even_when_skipping(harness: &Harness) {
+async fn unclosed_quote_rejects_skipping_import(harness: &Harness) {
     load_payroll(harness).await;
     let before = harness.inventory("Payroll").await;
     let broken = ENTITIES.replace("payroll,svc-batch,", "payroll,\"svc-batch,");

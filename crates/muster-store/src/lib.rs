@@ -34,6 +34,7 @@ pub use snapshots::SnapshotSummary;
 pub use sync_runs::{SyncRun, SyncRunState};
 
 use muster_domain::TenantId;
+use percent_encoding::percent_decode_str;
 use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
@@ -56,7 +57,7 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// Native PostgreSQL connections for snapshot writes; `None` on SQLite.
+    /// Native PostgreSQL connections for snapshot writes, `None` on SQLite.
     copy_pool: Option<PgPool>,
     backend: Backend,
     secret_key: SecretKey,
@@ -213,7 +214,7 @@ const COPY_POOL_CONNECTIONS: u32 = 4;
 fn copy_pool(database_url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(database_url)
         .map_err(|error| invalid_url(database_url, &error))?
-        // A bulk copy takes seconds by design; a warning for each would only be noise.
+        // A bulk copy takes seconds by design, so a warning for each would only be noise.
         .disable_statement_logging();
     Ok(PgPoolOptions::new()
         .max_connections(COPY_POOL_CONNECTIONS)
@@ -251,7 +252,8 @@ pub fn redact_url(url: &str) -> String {
         let parameters: Vec<String> = query
             .split('&')
             .map(|parameter| match parameter.split_once('=') {
-                Some((name, _)) if percent_decoded(name).eq_ignore_ascii_case("password") => {
+                // Drivers decode escapes in parameter names, so `pass%77ord` is a password too.
+                Some((name, _)) if percent_decode_str(name).decode_utf8_lossy().eq_ignore_ascii_case("password") => {
                     format!("{name}=***")
                 }
                 _ => parameter.to_string(),
@@ -261,31 +263,6 @@ pub fn redact_url(url: &str) -> String {
         redacted.push_str(&parameters.join("&"));
     }
     redacted
-}
-
-/// Decodes `%XX` escapes, as drivers do with the names of URL parameters; anything that
-/// is not a valid escape stays as it is.
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| text.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The transaction a snapshot is written in. On SQLite it comes from the store's `Any`
 //! pool. On PostgreSQL it is a native connection, because sqlx's `Any` driver cannot speak
-//! the `COPY` protocol, and `COPY` stores rows several times faster than `INSERT`.
+//! the `COPY` protocol, and PostgreSQL stores rows faster through `COPY` than through
+//! `INSERT` (BENCHMARKS.md, CSV import).
 //!
 //! Statements that run on either kind go through [`execute_on!`] and [`fetch_one_on!`],
 //! which build the query once per arm so sqlx infers the database of each.
@@ -31,8 +32,8 @@ impl Store {
             Some(copy_pool) => match copy_pool.begin().await {
                 Ok(tx) => Ok(SnapshotTx::Postgres(tx)),
                 Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Config(
-                    "no PostgreSQL connection for writing the snapshot opened within 30 s: the server may be at its \
-                     connection limit (max_connections, or the role's CONNECTION LIMIT); a snapshot write needs one \
+                    "timed out after 30 s waiting for a PostgreSQL connection to write the snapshot: the server may be at its \
+                     connection limit (max_connections, or the role's CONNECTION LIMIT). A snapshot write needs one \
                      connection besides the ones Muster already holds"
                         .into(),
                 )),

@@ -53,7 +53,7 @@ const SQLITE_IMPORT_SETTINGS: [&str; 2] =
 const SQLITE_DEFAULT_SETTINGS: [&str; 2] =
     ["PRAGMA cache_size = -2000", "PRAGMA temp_store = DEFAULT"];
 /// Rows buffered before a `COPY` on PostgreSQL. Larger batches sort more relations
-/// together, at about 20 MB of memory for a full one.
+/// together; a full batch takes an estimated 20 MB of memory.
 const POSTGRES_ROWS_PER_COPY: usize = 50_000;
 /// Entities read per query when indexing a snapshot, so the rows never sit in memory all
 /// at once.
@@ -71,7 +71,7 @@ pub struct SnapshotWriter {
     /// The write in flight, which gives the transaction back.
     writing: Option<Write>,
     target: Target,
-    rows_per_insert: usize,
+    rows_per_batch: usize,
     run: SyncRun,
     entities: Vec<(EntityId, Entity)>,
     relations: Vec<NewRelation>,
@@ -103,7 +103,7 @@ impl Store {
     /// Opens a transaction for a new snapshot of the run's integration.
     pub async fn begin_snapshot(&self, run: &SyncRun) -> Result<SnapshotWriter, StoreError> {
         let mut tx = self.begin_snapshot_tx().await?;
-        let rows_per_insert = match &mut tx {
+        let rows_per_batch = match &mut tx {
             SnapshotTx::Any(tx) => {
                 for setting in SQLITE_IMPORT_SETTINGS {
                     sqlx::query(setting).execute(&mut **tx).await?;
@@ -120,7 +120,7 @@ impl Store {
                 tenant: run.tenant_id.clone(),
                 integration: run.integration_id.clone(),
             },
-            rows_per_insert,
+            rows_per_batch,
             run: run.clone(),
             entities: Vec::new(),
             relations: Vec::new(),
@@ -178,7 +178,7 @@ impl SnapshotWriter {
         );
         self.entities.push((id.clone(), entity));
         self.entity_count += 1;
-        if self.entities.len() >= self.rows_per_insert {
+        if self.entities.len() >= self.rows_per_batch {
             let batch = std::mem::take(&mut self.entities);
             self.start_write(Batch::Entities(batch)).await?;
         }
@@ -188,7 +188,7 @@ impl SnapshotWriter {
     pub async fn add_relation(&mut self, relation: NewRelation) -> Result<(), StoreError> {
         self.relations.push(relation);
         self.relation_count += 1;
-        if self.relations.len() >= self.rows_per_insert {
+        if self.relations.len() >= self.rows_per_batch {
             let batch = std::mem::take(&mut self.relations);
             self.start_write(Batch::Relations(batch)).await?;
         }
@@ -196,7 +196,7 @@ impl SnapshotWriter {
     }
 
     /// Copies every entity of `previous` into this snapshot. The copy runs while the
-    /// caller goes on adding rows; the count reaches the summary when it is done.
+    /// caller goes on adding rows, and its count reaches the summary when it is done.
     pub async fn copy_entities(&mut self, previous: &SnapshotId) -> Result<(), StoreError> {
         self.flush_entities().await?;
         self.start_write(Batch::EntitiesOf(previous.clone())).await
@@ -308,7 +308,7 @@ impl SnapshotWriter {
     }
 }
 
-/// Writes one batch; returns how many entities it copied from another snapshot.
+/// Writes one batch and returns how many entities it copied from another snapshot.
 async fn write_batch(
     tx: &mut SnapshotTx,
     target: &Target,
@@ -426,8 +426,8 @@ async fn copy_in(
 ) -> Result<(), StoreError> {
     let mut copy = tx.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
     if let Err(error) = copy.send(rows.text.into_bytes()).await {
-        // The send failed on the connection, so the abort can only fail too; the send's
-        // error is the one worth reporting.
+        // The send failed on the connection, so the abort can only fail too. The send's
+        // error is the one to report.
         let _ = copy
             .abort("the snapshot writer could not send its rows")
             .await;
@@ -467,7 +467,7 @@ fn sqlite_insert(table: &str, columns: usize, rows: usize) -> String {
 #[derive(Default)]
 struct CopyText {
     text: String,
-    /// Whether the next value starts a row.
+    /// Whether the current row already has a value, so the next one follows a tab.
     in_row: bool,
 }
 

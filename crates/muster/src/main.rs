@@ -10,9 +10,9 @@ use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: imports and syncs allocate and free many small
-/// strings from several threads, where glibc's allocator spent about 40% of an import's
-/// CPU time (BENCHMARKS.md, CSV import).
+/// The allocator, mimalloc instead of the system's. Imports and syncs allocate and free many
+/// small strings from several threads, and in a profile of a PostgreSQL import glibc's
+/// allocator took about 40% of Muster's CPU time (BENCHMARKS.md, CSV import).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -315,8 +315,8 @@ impl Muster {
         Ok(import_run)
     }
 
-    /// Records on the run that the import failed (storage, or the file could not be read);
-    /// the previous snapshot stays current. Returns the error to pass on.
+    /// Records on the run that the import failed (storage, or the file could not be read).
+    /// The previous snapshot stays current. Returns the error to pass on.
     async fn fail_import_run(&self, run: &ImportRun, error: ServiceError) -> ServiceError {
         let message = format!("Upload failed: {error}");
         if let Err(recording) = self
@@ -324,7 +324,7 @@ impl Muster {
             .fail_sync_run(&run.run, IntegrationStatus::SyncFailed, "upload.failed", &message)
             .await
         {
-            tracing::warn!(run_id = %run.run.id, error = %recording, "recording the failed import on its run failed; the run expires with its lease");
+            tracing::warn!(run_id = %run.run.id, error = %recording, "failed to record the import's failure on its run, so the run stays running until its lease expires");
         }
         error
     }
@@ -342,10 +342,10 @@ impl Muster {
 }
 
 /// The run of an import in progress. Its lease is renewed until the value is dropped, so
-/// an import longer than the lease is not taken for abandoned.
+/// an import longer than the lease is not treated as abandoned.
 pub(super) struct ImportRun {
     pub(super) run: SyncRun,
-    /// The integration as read once the run held it.
+    /// The integration as read after the run started.
     pub(super) integration: Integration,
     heartbeat: tokio::task::JoinHandle<()>,
 }
